@@ -1,0 +1,42 @@
+import type { NodeAPI } from './node-red-types';
+
+/** Reads a dotted msg path ("payload.value"); blank path → undefined. */
+export function readMsgPath(RED: NodeAPI, msg: object, path: string): unknown {
+  if (!path) return undefined;
+  try {
+    return RED.util.getMessageProperty(msg as Record<string, unknown>, path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A finite number from a number or numeric string; otherwise a reason why not. */
+export function readNumber(
+  value: unknown,
+  what = 'value',
+): { ok: true; value: number } | { ok: false; reason: string } {
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) return { ok: true, value };
+    return { ok: false, reason: `${what} ${String(value)} is not a finite number` };
+  }
+  if (typeof value === 'string' && value.trim() !== '') {
+    const n = Number(value.trim());
+    if (Number.isFinite(n)) return { ok: true, value: n };
+    const hint = /^-?\d+,\d+$/.test(value.trim()) ? ' (decimal comma? send "12.5", not "12,5")' : '';
+    return { ok: false, reason: `${what} "${truncate(value)}" is not a number${hint}` };
+  }
+  if (value === undefined || value === null) return { ok: false, reason: `${what} is missing` };
+  return { ok: false, reason: `${what} is a ${Array.isArray(value) ? 'array' : typeof value}, not a number` };
+}
+
+/** A key for per-key state: strings as they are, numbers as text, anything else rejected. */
+export function readKey(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (value === undefined || value === null) return '';
+  return undefined;
+}
+
+export function truncate(text: string, max = 40): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
