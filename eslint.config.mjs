@@ -8,6 +8,8 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      // Node-RED nodes conventionally keep `const node = this` for callbacks.
+      '@typescript-eslint/no-this-alias': 'off',
     },
   },
 );

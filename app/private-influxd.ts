@@ -3,7 +3,7 @@
  * ports: the app's default database when INFLUX_URL is unset, and the tests' real server.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync, openSync } from 'node:fs';
+import { mkdirSync, writeFileSync, openSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './free-port';
 
@@ -81,9 +81,12 @@ export async function startPrivateInfluxd(
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
 
+  const pidFile = join(dir, 'influxd.pid');
   const launch = async () => {
+    await killLeftover(pidFile);
     const log = openSync(join(dir, 'influxd.log'), 'a');
     child = spawn('influxd', ['-config', configPath], { stdio: ['ignore', log, log] });
+    writeFileSync(pidFile, String(child.pid));
     await waitForPing(url, child, timeoutMs);
   };
   const waitExit = (signal: NodeJS.Signals) =>
@@ -111,6 +114,24 @@ export async function startPrivateInfluxd(
       return !!child && child.exitCode === null && child.signalCode === null;
     },
   };
+}
+
+/** An influxd left running by a crashed app holds the data dir's lock: stop it first. */
+async function killLeftover(pidFile: string): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  if (!Number.isInteger(pid) || pid <= 0 || !isInfluxd(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 100 && isInfluxd(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  if (isInfluxd(pid)) process.kill(pid, 'SIGKILL');
+}
+
+function isInfluxd(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('influxd');
+  } catch {
+    return false;
+  }
 }
 
 /** CREATE DATABASE (idempotent in InfluxDB 1.x). */

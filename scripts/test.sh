@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npm run build --silent
 npm run lint --silent
-npx mocha --config .mocharc.json "$@"
+npx mocha --config .mocharc.json 'dist/test/**/*.test.js' "$@"

@@ -92,11 +92,11 @@ export function localToEpochMs(
 ): number {
   const asUtc = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   if (timeZone === 'UTC') return asUtc;
-  const first = asUtc - zoneOffsetMs(asUtc, timeZone);
-  const second_ = asUtc - zoneOffsetMs(first, timeZone);
-  const candidates = [first, second_].filter((t) => t + zoneOffsetMs(t, timeZone) === asUtc);
+  const before = zoneOffsetMs(asUtc - 86_400_000, timeZone);
+  const after = zoneOffsetMs(asUtc + 86_400_000, timeZone);
+  const candidates = [asUtc - before, asUtc - after].filter((t) => t + zoneOffsetMs(t, timeZone) === asUtc);
   if (candidates.length > 0) return Math.min(...candidates);
-  return asUtc - Math.min(zoneOffsetMs(first, timeZone), zoneOffsetMs(second_, timeZone));
+  return asUtc - before; // in a gap: the wall clock jumped forward, so move the time forward with it
 }
 
 /** Start (inclusive) and end (exclusive) of the local calendar day that holds an instant. */

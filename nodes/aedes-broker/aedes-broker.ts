@@ -1,0 +1,191 @@
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import type { Aedes, Client, AuthenticateError } from 'aedes' with { 'resolution-mode': 'import' };
+import type { Node, NodeAPI, NodeDef } from '../shared/node-red-types';
+import { showStatus } from '../shared/status';
+import { configNumber } from '../shared/config-number';
+import { isAllowed, isLoopbackAddress, parseAccessRules, type AccessRule } from '../core/mqtt-access';
+
+interface AedesBrokerConfig extends NodeDef {
+  port: string;
+  bind: string;
+  wsPort: string;
+  anonymous: 'loopback' | 'always' | 'never';
+  accessRules: string;
+}
+interface AedesBrokerCredentials {
+  username?: string;
+  password?: string;
+}
+interface BrokerSettings {
+  port: number;
+  bind: string;
+  wsPort?: number;
+  anonymous: 'loopback' | 'always' | 'never';
+  rules: AccessRule[];
+  username?: string;
+  password?: string;
+}
+
+const CONNACK_IDENTIFIER_REJECTED = 2;
+const CONNACK_BAD_CREDENTIALS = 4;
+const CONNACK_NOT_AUTHORIZED = 5;
+
+function parseSettings(config: AedesBrokerConfig, credentials: AedesBrokerCredentials): BrokerSettings {
+  const anonymous = config.anonymous || 'loopback';
+  if (!['loopback', 'always', 'never'].includes(anonymous))
+    throw new Error(`anonymous "${anonymous}" is not one of loopback, always, never`);
+  return {
+    port: configNumber(config.port, 'port', 1883, { min: 1, max: 65535, integer: true }),
+    bind: (config.bind || '127.0.0.1').trim(),
+    wsPort: config.wsPort
+      ? configNumber(config.wsPort, 'wsPort', 0, { min: 1, max: 65535, integer: true })
+      : undefined,
+    anonymous,
+    rules: parseAccessRules(config.accessRules || ''),
+    username: credentials.username || undefined,
+    password: credentials.password || undefined,
+  };
+}
+
+function connectError(message: string, returnCode: number): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+function remoteAddress(client: Client): string | undefined {
+  const c = client as unknown as { req?: IncomingMessage; conn?: { remoteAddress?: string } };
+  return c.req?.socket?.remoteAddress ?? c.conn?.remoteAddress;
+}
+
+/** Wires authentication and access rules into a broker; see the node's help for the rules. */
+function applyAccessControl(broker: Aedes, settings: BrokerSettings): void {
+  const rejectEmptyId = new WeakSet<Client>();
+  const userOf = new WeakMap<Client, string>();
+  broker.preConnect = (client, packet, callback) => {
+    // MQTT 3.1.1 §3.1.3-8: an empty client id needs a clean session; aedes would invent an id.
+    if (!packet.clientId && packet.clean === false) rejectEmptyId.add(client);
+    callback(null, true);
+  };
+  broker.authenticate = (client, username, password, callback) => {
+    if (rejectEmptyId.has(client))
+      return callback(
+        connectError('empty client id needs clean session', CONNACK_IDENTIFIER_REJECTED),
+        false,
+      );
+    if (username === undefined || username === '') {
+      const allowed =
+        settings.anonymous === 'always' ||
+        (settings.anonymous === 'loopback' && !settings.username && isLoopbackAddress(remoteAddress(client)));
+      return allowed
+        ? callback(null, true)
+        : callback(connectError('not authorized', CONNACK_NOT_AUTHORIZED), false);
+    }
+    const ok =
+      !!settings.username &&
+      username === settings.username &&
+      (password?.toString() ?? '') === (settings.password ?? '');
+    if (!ok) return callback(connectError('bad user name or password', CONNACK_BAD_CREDENTIALS), false);
+    userOf.set(client, username);
+    callback(null, true);
+  };
+  broker.authorizePublish = (client, packet, callback) => {
+    if (packet.topic.startsWith('$SYS/')) return callback(new Error('$SYS/ topics are reserved'));
+    if (client && !isAllowed(settings.rules, userOf.get(client), 'publish', packet.topic))
+      return callback(new Error(`publish to ${packet.topic} denied`));
+    callback(null);
+  };
+  broker.authorizeSubscribe = (client, sub, callback) => {
+    callback(null, isAllowed(settings.rules, userOf.get(client), 'subscribe', sub.topic) ? sub : null);
+  };
+}
+
+function listen(server: TcpServer | HttpServer, port: number, bind: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, bind, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: TcpServer | HttpServer | undefined): Promise<void> {
+  return new Promise((resolve) => (server?.listening ? server.close(() => resolve()) : resolve()));
+}
+
+export = (RED: NodeAPI) => {
+  function AedesBrokerNode(this: Node<AedesBrokerCredentials>, config: AedesBrokerConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    let broker: Aedes | undefined;
+    let tcp: TcpServer | undefined;
+    let http: HttpServer | undefined;
+    let wss: WebSocketServer | undefined;
+    const sockets = new Set<Socket>();
+    let settings: BrokerSettings;
+    try {
+      settings = parseSettings(config, node.credentials ?? {});
+    } catch (err) {
+      node.error((err as Error).message);
+      showStatus(node, 'error', 'bad config');
+      return;
+    }
+    const showClients = () => {
+      const n = broker?.connectedClients ?? 0;
+      showStatus(node, 'ok', `${n} client${n === 1 ? '' : 's'} :${settings.port}`);
+    };
+
+    const started = (async () => {
+      showStatus(node, 'busy', 'starting');
+      const { Aedes } = await import('aedes');
+      broker = await Aedes.createBroker({ drainTimeout: 30_000 });
+      applyAccessControl(broker, settings);
+      broker.on('client', showClients);
+      broker.on('clientDisconnect', showClients);
+      tcp = createTcpServer((socket) => {
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+        broker!.handle(socket);
+      });
+      await listen(tcp, settings.port, settings.bind);
+      if (settings.wsPort) {
+        http = createHttpServer();
+        http.on('connection', (socket) => {
+          sockets.add(socket);
+          socket.once('close', () => sockets.delete(socket));
+        });
+        wss = new WebSocketServer({ server: http });
+        wss.on('connection', (ws, req) => broker!.handle(createWebSocketStream(ws) as never, req as never));
+        await listen(http, settings.wsPort, settings.bind);
+      }
+      node.log(
+        `MQTT broker listening on ${settings.bind}:${settings.port}${settings.wsPort ? ` (WebSocket :${settings.wsPort})` : ''}`,
+      );
+      showClients();
+    })().catch((err: NodeJS.ErrnoException) => {
+      const hint =
+        err.code === 'EADDRINUSE'
+          ? ` — port in use: stop the other broker or set another port (MQTT_PORT)`
+          : '';
+      node.error(`MQTT broker could not start on ${settings.bind}:${settings.port}: ${err.message}${hint}`);
+      showStatus(node, 'error', err.code === 'EADDRINUSE' ? 'port in use' : 'failed');
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      started
+        .then(async () => {
+          wss?.close();
+          for (const socket of sockets) socket.destroy();
+          await Promise.all([closeServer(tcp), closeServer(http)]);
+          await new Promise<void>((resolve) => (broker ? broker.close(() => resolve()) : resolve()));
+        })
+        .catch((err: Error) => node.warn(`broker close: ${err.message}`))
+        .finally(() => done());
+    });
+  }
+
+  RED.nodes.registerType('aedes-broker', AedesBrokerNode as never, {
+    credentials: { username: { type: 'text' }, password: { type: 'password' } },
+  });
+};

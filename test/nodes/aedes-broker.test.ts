@@ -1,0 +1,218 @@
+import assert from 'node:assert/strict';
+import helper from 'node-red-node-test-helper';
+import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
+import brokerNode from '../../nodes/aedes-broker/aedes-broker';
+import { freePort } from '../../app/free-port';
+import { createConnection } from 'node:net';
+
+helper.init(require.resolve('node-red'));
+
+function brokerFlow(port: number, extra: Record<string, unknown> = {}) {
+  return [
+    {
+      id: 'b1',
+      type: 'aedes-broker',
+      name: 'broker',
+      port: String(port),
+      bind: '127.0.0.1',
+      anonymous: 'loopback',
+      accessRules: '',
+      ...extra,
+    },
+  ];
+}
+
+function connect(port: number, options: IClientOptions = {}): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+      ...options,
+    });
+    client.once('connect', () => resolve(client));
+    client.once('error', (err) => {
+      client.end(true);
+      reject(err);
+    });
+  });
+}
+
+function nextMessage(
+  client: MqttClient,
+): Promise<{ topic: string; payload: string; retain: boolean; qos: number }> {
+  return new Promise((resolve) =>
+    client.once('message', (topic, payload, packet) =>
+      resolve({ topic, payload: payload.toString(), retain: packet.retain, qos: packet.qos }),
+    ),
+  );
+}
+
+/**
+ * mqtt.js refuses to send an empty client id with clean=false, so this writes the
+ * MQTT 3.1.1 CONNECT by hand and returns the CONNACK return code.
+ */
+function rawConnackCode(
+  port: number,
+  { clientId, clean }: { clientId: string; clean: boolean },
+): Promise<number> {
+  const id = Buffer.from(clientId);
+  const variable = Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, clean ? 0x02 : 0x00, 0, 60]);
+  const payload = Buffer.concat([Buffer.from([id.length >> 8, id.length & 0xff]), id]);
+  const packet = Buffer.concat([Buffer.from([0x10, variable.length + payload.length]), variable, payload]);
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(port, '127.0.0.1', () => socket.write(packet));
+    socket.once('data', (data) => {
+      socket.destroy();
+      if (data[0] !== 0x20) reject(new Error(`expected CONNACK, got ${data.toString('hex')}`));
+      else resolve(data[3]);
+    });
+    socket.once('error', reject);
+  });
+}
+
+async function waitListening(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = createConnection(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`broker not listening on ${port}`);
+}
+
+function lastStatusText(id: string): string | undefined {
+  const spy = helper.getNode(id).status as unknown as { lastCall?: { args: [{ text?: string }] } };
+  return spy.lastCall?.args[0].text;
+}
+
+describe('aedes-broker node', function () {
+  this.timeout(20_000);
+  let port: number;
+  const clients: MqttClient[] = [];
+  const track = (c: MqttClient) => (clients.push(c), c);
+
+  beforeEach(async () => {
+    port = await freePort();
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
+    await helper.unload();
+  });
+
+  it('relays a publish to a subscriber and shows the client count in status', async () => {
+    await helper.load(brokerNode, brokerFlow(port));
+    await waitListening(port);
+    const sub = track(await connect(port));
+    await sub.subscribeAsync('gridflow/test');
+    const pub = track(await connect(port));
+    const got = nextMessage(sub);
+    await pub.publishAsync('gridflow/test', '{"value":1}');
+    assert.deepEqual(await got, { topic: 'gridflow/test', payload: '{"value":1}', retain: false, qos: 0 });
+    assert.equal(lastStatusText('b1'), `2 clients :${port}`);
+  });
+
+  it('delivers the retained last value to a late subscriber', async () => {
+    await helper.load(brokerNode, brokerFlow(port));
+    await waitListening(port);
+    const pub = track(await connect(port));
+    await pub.publishAsync('gridflow/grid-now/SolarPower/avg5m', 'first', { retain: true, qos: 1 });
+    await pub.publishAsync('gridflow/grid-now/SolarPower/avg5m', 'last', { retain: true, qos: 1 });
+    const late = track(await connect(port));
+    const got = nextMessage(late);
+    await late.subscribeAsync('gridflow/grid-now/+/avg5m');
+    const msg = await got;
+    assert.equal(msg.payload, 'last');
+    assert.equal(msg.retain, true);
+  });
+
+  it('keeps QoS 1 messages for a persistent session while the subscriber is away', async () => {
+    await helper.load(brokerNode, brokerFlow(port));
+    await waitListening(port);
+    const options = { clientId: 'persistent-sub', clean: false };
+    const sub = await connect(port, options);
+    await sub.subscribeAsync('gridflow/q1', { qos: 1 });
+    await sub.endAsync();
+    const pub = track(await connect(port));
+    for (const n of [1, 2, 3]) await pub.publishAsync('gridflow/q1', String(n), { qos: 1 });
+    const received: string[] = [];
+    const back = mqtt.connect(`mqtt://127.0.0.1:${port}`, { ...options, reconnectPeriod: 0 });
+    track(back);
+    await new Promise<void>((resolve) =>
+      back.on('message', (_t, payload, packet) => {
+        assert.equal(packet.qos, 1);
+        received.push(payload.toString());
+        if (received.length === 3) resolve();
+      }),
+    );
+    assert.deepEqual(received, ['1', '2', '3']);
+  });
+
+  it('refuses a wrong password and an anonymous client when credentials are set', async () => {
+    await helper.load(brokerNode, brokerFlow(port), { b1: { username: 'grid', password: 's3cret' } });
+    await waitListening(port);
+    await assert.rejects(connect(port, { username: 'grid', password: 'wrong' }), /Bad username or password/i);
+    await assert.rejects(connect(port), /Not authorized/i);
+    const ok = track(await connect(port, { username: 'grid', password: 's3cret' }));
+    assert.equal(ok.connected, true);
+  });
+
+  it('refuses an empty client id that asks for a persistent session (MQTT 3.1.1 §3.1.3-8)', async () => {
+    await helper.load(brokerNode, brokerFlow(port));
+    await waitListening(port);
+    assert.equal(await rawConnackCode(port, { clientId: '', clean: false }), 2);
+    assert.equal(await rawConnackCode(port, { clientId: 'named', clean: false }), 0);
+    const clean = track(await connect(port, { clientId: '', clean: true }));
+    assert.equal(clean.connected, true);
+  });
+
+  it('answers a subscription that the access rules deny with the failure code 0x80', async () => {
+    const rules = 'allow * subscribe gridflow/#\nallow * publish gridflow/#';
+    await helper.load(brokerNode, brokerFlow(port, { accessRules: rules }));
+    await waitListening(port);
+    const c = track(await connect(port));
+    const granted = await c.subscribeAsync('gridflow/wind/#');
+    assert.deepEqual(
+      granted.map((g) => g.qos),
+      [0],
+    );
+    const denied = await c.subscribeAsync('secret/#').then(
+      () => assert.fail('the denied subscription was granted'),
+      (err: { packet?: { granted?: number[] } }) => err.packet?.granted,
+    );
+    assert.deepEqual(denied, [128]);
+  });
+
+  it('releases its port on redeploy, twice in a row', async () => {
+    for (let round = 0; round < 3; round++) {
+      await helper.load(brokerNode, brokerFlow(port));
+      await waitListening(port);
+      const c = await connect(port);
+      await c.endAsync();
+      await helper.unload();
+    }
+    await assert.rejects(connect(port), /ECONNREFUSED/);
+  });
+
+  it('reports a clear error when the port is taken', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer().listen(port, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    try {
+      await helper.load(brokerNode, brokerFlow(port));
+      const node = helper.getNode('b1');
+      const error = await new Promise<string>((resolve) => {
+        const check = () => {
+          const calls = (node.error as unknown as { args?: unknown[][] }).args;
+          if (calls && calls.length) resolve(String(calls[0][0]));
+          else setTimeout(check, 20);
+        };
+        check();
+      });
+      assert.match(error, /port in use/);
+    } finally {
+      blocker.close();
+    }
+  });
+});
