@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debs=(influxdb:influxd victoria-metrics:victoria-metrics mosquitto-clients:mosquitto_sub)
+debs=(influxdb:influxd victoria-metrics:victoria-metrics mosquitto-clients:mosquitto_sub chromium:chromium)
 missing=()
 for pair in "${debs[@]}"; do
   command -v "${pair#*:}" >/dev/null 2>&1 || missing+=("${pair%%:*}")
