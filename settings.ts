@@ -57,6 +57,8 @@ export function appSettings(
       memory: { module: 'memory' },
     },
     functionExternalModules: false,
+    // The flows' mqtt out nodes reconnect quickly if they start before the embedded broker.
+    mqttReconnectTime: 1000,
     diagnostics: { enabled: false },
     runtimeState: { enabled: false },
     logging: { console: { level: env.GRIDFLOW_LOG_LEVEL || 'info', metrics: false, audit: false } },

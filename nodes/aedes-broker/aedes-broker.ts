@@ -115,6 +115,10 @@ function closeServer(server: TcpServer | HttpServer | undefined): Promise<void> 
 }
 
 export = (RED: NodeAPI) => {
+  let aedesModule: Promise<typeof import('aedes', { with: { 'resolution-mode': 'import' } })> | undefined;
+  const loadAedes = () => (aedesModule ??= import('aedes'));
+  void loadAedes().catch(() => undefined);
+
   function AedesBrokerNode(this: Node<AedesBrokerCredentials>, config: AedesBrokerConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -136,19 +140,29 @@ export = (RED: NodeAPI) => {
       showStatus(node, 'ok', `${n} client${n === 1 ? '' : 's'} :${settings.port}`);
     };
 
+    // The TCP port opens synchronously, before aedes is ready, so that MQTT clients
+    // started in the same deploy (the flows' mqtt out nodes) connect at their first try;
+    // their sockets wait, unread, until the broker takes them.
+    const pending: Socket[] = [];
+    tcp = createTcpServer((socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      if (broker) broker.handle(socket);
+      else pending.push(socket);
+    });
+    const tcpListening = listen(tcp, settings.port, settings.bind);
+    tcpListening.catch(() => undefined); // reported below, once `started` awaits it
+
     const started = (async () => {
       showStatus(node, 'busy', 'starting');
-      const { Aedes } = await import('aedes');
-      broker = await Aedes.createBroker({ drainTimeout: 30_000 });
-      applyAccessControl(broker, settings);
-      broker.on('client', showClients);
-      broker.on('clientDisconnect', showClients);
-      tcp = createTcpServer((socket) => {
-        sockets.add(socket);
-        socket.once('close', () => sockets.delete(socket));
-        broker!.handle(socket);
-      });
-      await listen(tcp, settings.port, settings.bind);
+      const { Aedes } = await loadAedes();
+      const ready = await Aedes.createBroker({ drainTimeout: 30_000 });
+      applyAccessControl(ready, settings);
+      ready.on('client', showClients);
+      ready.on('clientDisconnect', showClients);
+      broker = ready;
+      for (const socket of pending.splice(0)) if (!socket.destroyed) ready.handle(socket);
+      await tcpListening;
       if (settings.wsPort) {
         http = createHttpServer();
         http.on('connection', (socket) => {

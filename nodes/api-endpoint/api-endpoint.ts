@@ -1,0 +1,117 @@
+/**
+ * api-endpoint (config): base URL, API key (a credential, sent as a query parameter or
+ * a header), extra headers, request timeout and the rate limit that every poller using
+ * this endpoint shares through one token bucket.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { TokenBucket } from '../core/token-bucket';
+import { expandEnv, joinUrl, redact, withQueryParam } from '../core/api-targets';
+import { configNumber } from '../shared/config-number';
+import type { Node, NodeAPI, NodeDef } from '../shared/node-red-types';
+import type { ApiEndpoint } from './api-endpoint-types';
+
+interface ApiEndpointConfig extends NodeDef {
+  baseUrl: string;
+  authIn: 'query' | 'header' | 'none';
+  authName: string;
+  keyRequired: boolean;
+  keyEnv: string;
+  headers: string;
+  timeoutSeconds: string | number;
+  rateRequests: string | number;
+  ratePeriodSeconds: string | number;
+  maxResponseMegabytes: string | number;
+}
+
+interface ApiEndpointCredentials {
+  apiKey?: string;
+}
+
+type Lookup = (name: string) => string | undefined;
+
+export = (RED: NodeAPI) => {
+  function ApiEndpointNode(this: ApiEndpoint, config: ApiEndpointConfig) {
+    RED.nodes.createNode(this, config);
+    const credentials = (this as unknown as { credentials?: ApiEndpointCredentials }).credentials ?? {};
+    const util = RED.util as unknown as { getSetting(node: Node, name: string): string | undefined };
+    const lookup: Lookup = (name) => util.getSetting(this, name) ?? process.env[name];
+
+    let configError: string | undefined;
+    const number = (
+      raw: unknown,
+      name: string,
+      fallback: number,
+      opts: Parameters<typeof configNumber>[3],
+    ) => {
+      try {
+        return configNumber(raw, name, fallback, opts);
+      } catch (err) {
+        configError ??= (err as Error).message;
+        return fallback;
+      }
+    };
+    this.timeoutMs = number(config.timeoutSeconds, 'timeoutSeconds', 10, { min: 0.001 }) * 1000;
+    this.maxBytes =
+      number(config.maxResponseMegabytes, 'maxResponseMegabytes', 16, { min: 0.001 }) * 1_048_576;
+    const rateRequests = number(config.rateRequests, 'rateRequests', 60, { min: 0.000001 });
+    const ratePeriodMs = number(config.ratePeriodSeconds, 'ratePeriodSeconds', 60, { min: 0.001 }) * 1000;
+    this.bucket = new TokenBucket({ requests: rateRequests, periodMs: ratePeriodMs });
+
+    const base = expandEnv(String(config.baseUrl ?? '').trim(), lookup);
+    if (base.missing.length > 0) configError ??= `base URL needs ${base.missing.join(', ')} (unset)`;
+
+    const rawKey = String(credentials.apiKey ?? '').trim();
+    const key = rawKey
+      ? expandEnv(rawKey, lookup).text
+      : config.keyEnv
+        ? (lookup(String(config.keyEnv).trim()) ?? '').trim()
+        : '';
+    const authIn = config.authIn ?? 'query';
+    const authName = String(config.authName ?? '').trim() || (authIn === 'header' ? 'x-api-key' : 'appid');
+    const keyMissing = authIn !== 'none' && config.keyRequired !== false && !key;
+    const secrets = key ? [key] : [];
+
+    const headers: Record<string, string> = {};
+    try {
+      const parsed = config.headers ? (JSON.parse(config.headers) as Record<string, unknown>) : {};
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      for (const [name, value] of Object.entries(parsed)) {
+        const expanded = expandEnv(String(value), lookup);
+        headers[name] = expanded.text;
+        if (expanded.text !== String(value)) secrets.push(expanded.text); // came from env: may be a token
+      }
+    } catch (err) {
+      configError ??= `headers must be a JSON object like {"User-Agent":"gridflow"} (${(err as Error).message})`;
+    }
+    if (key && authIn === 'header') headers[authName] = key;
+
+    const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+
+    this.problem = () => {
+      if (configError) return configError;
+      if (keyMissing)
+        return `API key missing: set it in the endpoint${config.keyEnv ? ` or in env ${config.keyEnv}` : ''}`;
+      return undefined;
+    };
+    this.redact = (text) => redact(text, secrets);
+    this.prepare = (path) => {
+      const joined = joinUrl(base.text, path);
+      const safeUrl = key && authIn === 'query' ? withQueryParam(joined, authName, '***') : joined;
+      const url = key && authIn === 'query' ? withQueryParam(joined, authName, key) : joined;
+      return { url, safeUrl: redact(safeUrl, secrets), headers: { ...headers } };
+    };
+    this.agentFor = (url) => (url.startsWith('https:') ? agents.https : agents.http);
+    if (configError) this.error(`api-endpoint "${config.name || config.id}": ${configError}`);
+
+    this.on('close', (done: () => void) => {
+      agents.http.destroy();
+      agents.https.destroy();
+      done();
+    });
+  }
+
+  RED.nodes.registerType('api-endpoint', ApiEndpointNode as never, {
+    credentials: { apiKey: { type: 'password' } },
+  });
+};

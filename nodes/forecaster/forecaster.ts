@@ -1,0 +1,245 @@
+import { assertTimeZone } from '../core/time-zone';
+import { isoUtc, toEpochMs } from '../core/timestamp';
+import { MODEL_NAMES, minHistoryOf, type ModelName } from '../core/forecast-models';
+import { nextDailyLocalMs, parseClockTime, type ClockTime } from '../core/forecast-schedule';
+import { ForecastStream, type ForecastSettings, type ForecastStreamState } from '../core/forecast-stream';
+import { configNumber } from '../shared/config-number';
+import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
+import { loadState, saveState } from '../shared/node-state';
+import type { Done, Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
+import { showStatus } from '../shared/status';
+
+interface ForecasterConfig extends NodeDef {
+  model?: string;
+  stepSeconds?: string | number;
+  season?: string | number;
+  historySteps?: string | number;
+  lags?: string | number[];
+  alphas?: string | number[];
+  accuracyWindow?: string | number;
+  retrainAt?: string;
+  timezone?: string;
+  property?: string;
+  timeProperty?: string;
+  keyProperty?: string;
+}
+
+interface Settings extends ForecastSettings {
+  property: string;
+  timeProperty: string;
+  keyProperty: string;
+  retrainAt: ClockTime | undefined;
+  timezone: string;
+}
+
+interface SavedState {
+  keys: Record<string, ForecastStreamState>;
+}
+
+const SHORT: Record<ModelName, string> = {
+  persistence: 'persist',
+  'seasonal-naive': 'snaive',
+  'holt-winters': 'HW',
+  ridge: 'ridge',
+};
+
+/** "0,1, 2" or [0,1,2] → numbers; throws naming the setting. */
+function numberList(raw: unknown, name: string, fallback: number[]): number[] {
+  if (raw === undefined || raw === null || raw === '') return fallback;
+  const items = Array.isArray(raw)
+    ? raw
+    : String(raw)
+        .split(/[\s,;]+/)
+        .filter((s) => s !== '');
+  return items.map((item) => configNumber(item, name, NaN));
+}
+
+function parseSettings(config: ForecasterConfig): Settings {
+  const model = (config.model || 'holt-winters') as ModelName;
+  if (!MODEL_NAMES.includes(model))
+    throw new Error(`model "${model}" must be one of ${MODEL_NAMES.join(', ')}`);
+  const timezone = (config.timezone || 'UTC').trim();
+  assertTimeZone(timezone);
+  const s: Settings = {
+    model,
+    stepMs: configNumber(config.stepSeconds, 'stepSeconds', 3600, { min: 0.001 }) * 1000,
+    season: configNumber(config.season, 'season', 24, { min: 1, integer: true }),
+    historySteps: configNumber(config.historySteps, 'historySteps', 120, { min: 1, max: 1e6, integer: true }),
+    lags: numberList(config.lags, 'lags', [0, 1, 2, 23, 24]),
+    alphas: numberList(config.alphas, 'alphas', [0.3, 0.1]),
+    ridgeLambda: 1e-4,
+    accuracyWindow: configNumber(config.accuracyWindow, 'accuracyWindow', 168, {
+      min: 1,
+      max: 1e6,
+      integer: true,
+    }),
+    retrainAt: parseClockTime(config.retrainAt ?? '00:15'),
+    timezone,
+    property: config.property || 'payload',
+    timeProperty: config.timeProperty ?? 'timestamp',
+    keyProperty: config.keyProperty ?? 'topic',
+  };
+  const needed = minHistoryOf(model, s);
+  if (s.historySteps < needed) {
+    throw new Error(
+      `historySteps ${s.historySteps} is less than ${model} needs (${needed} steps); raise historySteps` +
+        (model === 'ridge' ? ' or use smaller lags' : ' or lower season'),
+    );
+  }
+  return s;
+}
+
+export = (RED: NodeAPI) => {
+  function ForecasterNode(this: Node, config: ForecasterConfig) {
+    RED.nodes.createNode(this, config);
+    let settings: Settings;
+    try {
+      settings = parseSettings(config);
+    } catch (err) {
+      this.error((err as Error).message);
+      showStatus(this, 'error', 'bad config');
+      this.on('input', (_input, _send, done: Done) => done(err as Error));
+      return;
+    }
+    const streams = new Map<string, ForecastStream>();
+    const saved = loadState<SavedState>(this);
+    for (const [key, state] of Object.entries(saved?.keys ?? {})) {
+      try {
+        streams.set(key, new ForecastStream(settings, state));
+      } catch (err) {
+        this.warn(`saved state of key "${key}" not restored (${(err as Error).message}); starting it empty`);
+      }
+    }
+    // Saved after every step, so a crash loses at most the msg in flight; only the key
+    // that changed is serialised again.
+    let keys: Record<string, ForecastStreamState> = {};
+    const persist = (changed?: string) => {
+      if (changed === undefined) {
+        keys = {};
+        for (const [key, stream] of streams) keys[key] = stream.toJSON();
+      } else {
+        const stream = streams.get(changed);
+        if (stream) keys[changed] = stream.toJSON();
+      }
+      saveState(this, { keys } satisfies SavedState);
+    };
+    const retrain = (only?: string) => {
+      let trained = 0;
+      for (const [key, stream] of streams)
+        if ((only === undefined || key === only) && stream.retrain()) trained++;
+      persist();
+      return trained;
+    };
+    const stepText = (ms: number) =>
+      settings.stepMs >= 60_000 ? isoUtc(ms).slice(11, 16) : isoUtc(ms).slice(11, 19);
+
+    this.on('input', (input, send, done: Done) => {
+      const msg = input as Msg;
+      try {
+        const key = readKey(readMsgPath(RED, msg, settings.keyProperty));
+        if (msg.reset) {
+          if (key) streams.delete(key);
+          else streams.clear();
+          persist();
+          showStatus(this, 'idle', 'reset');
+          return done();
+        }
+        if (msg.retrain) {
+          const trained = retrain(key || undefined);
+          showStatus(this, 'ok', `retrained ${trained}`);
+          return done();
+        }
+        if (key === undefined) throw new Error(`msg.${settings.keyProperty} must be a string or number key`);
+        const value = readNumber(readMsgPath(RED, msg, settings.property), `msg.${settings.property}`);
+        if (!value.ok) throw new Error(value.reason);
+        let timeMs = Date.now();
+        if (settings.timeProperty) {
+          const raw = readMsgPath(RED, msg, settings.timeProperty);
+          const t = toEpochMs(raw);
+          if (t === undefined) {
+            throw new Error(
+              `msg.${settings.timeProperty} ${raw === undefined ? 'is missing' : `"${String(raw)}" is not a time`}` +
+                ' (send epoch ms or ISO-8601, or clear Time property to use arrival time)',
+            );
+          }
+          timeMs = t;
+        }
+        let stream = streams.get(key);
+        if (!stream) {
+          stream = new ForecastStream(settings);
+          streams.set(key, stream);
+        }
+        const result = stream.observe(timeMs, value.value);
+        if (result.kind === 'dropped') {
+          showStatus(this, 'warn', `old step ${stepText(result.stepTimeMs)}`);
+          return done();
+        }
+        const { forecast, accuracy, filled } = result;
+        const out1: Msg = {
+          topic: key,
+          payload: {
+            time: isoUtc(forecast.timeMs),
+            target_time: isoUtc(forecast.targetTimeMs),
+            value: forecast.value,
+            model: forecast.model,
+          },
+          filled,
+        } as Msg;
+        const out2: Msg | null = accuracy
+          ? ({
+              topic: key,
+              payload: {
+                time: isoUtc(accuracy.targetTimeMs),
+                target_time: isoUtc(accuracy.targetTimeMs),
+                forecast: accuracy.forecast,
+                actual: accuracy.actual,
+                error: accuracy.error,
+                abs_error: accuracy.absError,
+                mae: accuracy.mae,
+                rmse: accuracy.rmse,
+                skill: accuracy.skill,
+                n: accuracy.n,
+                model: accuracy.model,
+              },
+            } as Msg)
+          : null;
+        persist(key);
+        if (!stream.ready) showStatus(this, 'warn', `persist ${stream.series.length}/${stream.minHistory}`);
+        else if (filled > 0)
+          showStatus(this, 'warn', `filled ${filled} → ${stepText(forecast.targetTimeMs)}`);
+        else showStatus(this, 'ok', `${SHORT[forecast.model]} → ${stepText(forecast.targetTimeMs)}`);
+        send([out1, out2]);
+        done();
+      } catch (err) {
+        showStatus(this, 'warn', 'bad input');
+        done(err as Error);
+      }
+    });
+
+    let timer: NodeJS.Timeout | undefined;
+    const schedule = () => {
+      if (!settings.retrainAt) return;
+      const due = nextDailyLocalMs(Date.now(), settings.retrainAt, settings.timezone);
+      timer = setTimeout(() => {
+        try {
+          const trained = retrain();
+          showStatus(this, 'ok', `retrained ${trained}`);
+        } catch (err) {
+          this.error(`scheduled retrain failed: ${(err as Error).message}`);
+        }
+        schedule();
+      }, due - Date.now());
+    };
+    schedule();
+    persist();
+    showStatus(this, 'idle', streams.size > 0 ? `restored ${streams.size}` : 'waiting');
+
+    this.on('close', (_removed: boolean, done: () => void) => {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      persist();
+      done();
+    });
+  }
+  RED.nodes.registerType('forecaster', ForecasterNode);
+};
