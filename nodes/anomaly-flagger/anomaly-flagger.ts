@@ -1,0 +1,160 @@
+import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import { showStatus, compactCount } from '../shared/status';
+import { configNumber } from '../shared/config-number';
+import { loadState, saveState } from '../shared/node-state';
+import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
+import {
+  fleetZScores,
+  StreamAnomalyDetector,
+  type StreamAnomalyState,
+  type ZScore,
+} from '../core/fleet-anomaly';
+
+interface AnomalyFlaggerConfig extends NodeDef {
+  mode: 'fleet' | 'stream';
+  k: string | number;
+  property: string;
+  keyProperty: string;
+  windowSize: string | number;
+  minCount: string | number;
+}
+
+interface Settings {
+  mode: 'fleet' | 'stream';
+  k: number;
+  property: string;
+  keyProperty: string;
+  windowSize: number;
+  minCount: number;
+}
+
+function parseSettings(config: AnomalyFlaggerConfig): Settings {
+  const mode = config.mode || 'fleet';
+  if (mode !== 'fleet' && mode !== 'stream') throw new Error(`mode "${mode}" must be fleet or stream`);
+  const windowSize = configNumber(config.windowSize, 'windowSize', 100, { min: 2, integer: true });
+  return {
+    mode,
+    k: configNumber(config.k, 'k', 2, { min: Number.MIN_VALUE }),
+    property: (config.property || 'payload.value').trim(),
+    keyProperty: (config.keyProperty ?? 'payload.key').trim(),
+    windowSize,
+    minCount: configNumber(config.minCount, 'minCount', 10, { min: 2, max: windowSize, integer: true }),
+  };
+}
+
+/** In fleet mode the paths name a member's field: `payload.mean` → each member's `mean`. */
+function memberPath(path: string): string[] {
+  const parts = path.split('.');
+  return parts[0] === 'payload' ? parts.slice(1) : parts;
+}
+
+function readMember(member: unknown, path: string[]): unknown {
+  let value = member;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+function scoreFields(score: ZScore) {
+  return { anomaly: score.anomaly, z: score.z, mean: score.mean, stdev: score.stdev };
+}
+
+export = (RED: NodeAPI) => {
+  function AnomalyFlaggerNode(this: Node, config: AnomalyFlaggerConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    let settings: Settings;
+    let stream: StreamAnomalyDetector;
+    try {
+      settings = parseSettings(config);
+      const saved = settings.mode === 'stream' ? loadState<StreamAnomalyState>(node) : undefined;
+      stream = new StreamAnomalyDetector(settings.k, settings.windowSize, settings.minCount, saved);
+    } catch (err) {
+      node.error((err as Error).message);
+      showStatus(node, 'error', 'bad config');
+      return;
+    }
+    const valuePath = memberPath(settings.property);
+    let seen = 0;
+    let flagged = 0;
+    const showCounts = () =>
+      showStatus(
+        node,
+        flagged > 0 ? 'warn' : 'ok',
+        `${compactCount(flagged)} of ${compactCount(seen)} flagged`,
+      );
+
+    function fleet(msg: Msg, send: Send, done: Done) {
+      if (!Array.isArray(msg.payload))
+        return done(new Error('fleet mode needs msg.payload = array of members'));
+      const members = msg.payload as unknown[];
+      const values = members.map((m) => {
+        const read = readNumber(valuePath.length === 0 ? m : readMember(m, valuePath));
+        return read.ok ? read.value : null;
+      });
+      const scores = fleetZScores(values, settings.k);
+      const out = members.map((m, i) =>
+        m !== null && typeof m === 'object' && !Array.isArray(m)
+          ? { ...(m as object), ...scoreFields(scores[i]) }
+          : { value: m, ...scoreFields(scores[i]) },
+      );
+      const anomalies = out.filter((m) => m.anomaly);
+      seen += out.length;
+      flagged += anomalies.length;
+      const fleetStats = {
+        mean: scores[0]?.mean ?? null,
+        stdev: scores[0]?.stdev ?? null,
+        count: values.filter((v) => v !== null).length,
+      };
+      send([
+        { ...msg, payload: out, fleet: fleetStats },
+        anomalies.length > 0 ? { ...msg, payload: anomalies, fleet: fleetStats } : null,
+      ]);
+      showCounts();
+      done();
+    }
+
+    function streamOne(msg: Msg, send: Send, done: Done) {
+      const read = readNumber(readMsgPath(RED, msg, settings.property), settings.property);
+      if (!read.ok) return done(new Error(read.reason));
+      const key = readKey(readMsgPath(RED, msg, settings.keyProperty));
+      if (key === undefined) return done(new Error(`${settings.keyProperty} must be a string or number key`));
+      const score = stream.check(key, read.value);
+      const fields = { ...scoreFields(score), count: score.count };
+      // The flags go beside the value: into payload for payload.value, onto msg for payload.
+      const parentPath = settings.property.split('.').slice(0, -1).join('.');
+      const parent = parentPath ? readMsgPath(RED, msg, parentPath) : msg;
+      if (parent !== null && typeof parent === 'object') Object.assign(parent, fields);
+      else Object.assign(msg, fields);
+      seen++;
+      if (score.anomaly) flagged++;
+      send([msg, score.anomaly ? RED.util.cloneMessage(msg) : null]);
+      showCounts();
+      done();
+    }
+
+    node.on('input', (input, nodeSend, done: Done) => {
+      const msg = input as Msg;
+      const send = nodeSend as Send;
+      if (msg.reset) {
+        const key = readKey(readMsgPath(RED, msg, settings.keyProperty));
+        stream.reset(key ? key : undefined);
+        seen = 0;
+        flagged = 0;
+        showStatus(node, 'idle', 'reset');
+        return done();
+      }
+      if (settings.mode === 'fleet') fleet(msg, send, done);
+      else streamOne(msg, send, done);
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      if (settings.mode === 'stream') saveState(node, stream.toJSON());
+      done();
+    });
+  }
+
+  RED.nodes.registerType('anomaly-flagger', AnomalyFlaggerNode);
+};

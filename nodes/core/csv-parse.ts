@@ -1,0 +1,344 @@
+/**
+ * Incremental CSV parsing from text chunks: records come out as soon as their line is
+ * complete, so a file is never held whole. Lines without a quote character take a fast
+ * path (`split`); quoted fields (with doubled quotes, delimiters and newlines inside)
+ * take a character loop. CRLF and LF both end a line. Line numbers are physical lines,
+ * 1-based, counting the header and blank lines, so a report points at the file as an
+ * editor shows it.
+ */
+import { compileTimeParser, type TimeFormat, type TimeParser } from './csv-timestamp';
+
+export interface CsvSyntax {
+  /** Field separator, one character [","]. */
+  delimiter?: string;
+  /** Quote character, one character ['"']; blank = no quoting. */
+  quote?: string;
+}
+
+/** Receives each record (its fields) and the line it starts on. */
+export type RecordHandler = (fields: string[], line: number) => void;
+/** Receives a record that could not be read, with the line it starts on. */
+export type BadRecordHandler = (line: number, reason: string) => void;
+
+export class CsvRecordReader {
+  private readonly delimiter: string;
+  private readonly quote: string;
+  private carry = '';
+  /** Lines fully consumed so far. */
+  private linesDone = 0;
+
+  constructor(
+    syntax: CsvSyntax,
+    private readonly onRecord: RecordHandler,
+    private readonly onBad: BadRecordHandler = () => {},
+  ) {
+    this.delimiter = syntax.delimiter ?? ',';
+    this.quote = syntax.quote ?? '"';
+    if (this.delimiter.length !== 1) throw new Error(`delimiter "${this.delimiter}" must be one character`);
+    if (this.quote.length > 1) throw new Error(`quote "${this.quote}" must be one character or blank`);
+    if (this.quote === this.delimiter) throw new Error('quote and delimiter must differ');
+  }
+
+  /** Lines read so far (the line number of the last complete line). */
+  get lines(): number {
+    return this.linesDone;
+  }
+
+  /** Feeds the next piece of text; complete records are handed out immediately. */
+  push(chunk: string): void {
+    const text = this.carry === '' ? chunk : this.carry + chunk;
+    this.carry = '';
+    const consumed = this.scan(text, false);
+    if (consumed < text.length) this.carry = text.slice(consumed);
+  }
+
+  /** Ends the input: a last line without a newline is a record too. */
+  end(): void {
+    const text = this.carry;
+    this.carry = '';
+    if (text !== '') this.scan(text, true);
+  }
+
+  /** Reads records from `text`; returns how many characters were consumed. */
+  private scan(text: string, final: boolean): number {
+    const { delimiter, quote } = this;
+    const length = text.length;
+    let start = 0;
+    // The next quote position is looked up again only once it is passed, so text
+    // without quotes is scanned once, not once per line.
+    let quoteAt = -2;
+    while (start < length) {
+      let newline = text.indexOf('\n', start);
+      if (newline === -1) {
+        if (!final) return start;
+        newline = length;
+      }
+      if (quoteAt !== -1 && quoteAt < start) quoteAt = quote === '' ? -1 : text.indexOf(quote, start);
+      if (quoteAt === -1 || quoteAt > newline) {
+        const lineEnd = newline > start && text.charCodeAt(newline - 1) === 13 ? newline - 1 : newline;
+        this.linesDone++;
+        if (lineEnd > start) this.onRecord(text.slice(start, lineEnd).split(delimiter), this.linesDone);
+        start = newline + 1;
+        continue;
+      }
+      const quoted = this.quotedRecord(text, start, final);
+      if (quoted === undefined) return start;
+      start = quoted;
+    }
+    return length;
+  }
+
+  /**
+   * A record with quoted fields starting at `start`; returns the index after it, or
+   * undefined when the record continues past the end of the text read so far.
+   */
+  private quotedRecord(text: string, start: number, final: boolean): number | undefined {
+    const delim = this.delimiter.charCodeAt(0);
+    const q = this.quote.charCodeAt(0);
+    const line = this.linesDone + 1;
+    const fields: string[] = [];
+    let field = '';
+    let i = start;
+    let inQuotes = false;
+    let newlines = 0;
+    let malformed = '';
+    const length = text.length;
+    while (i < length) {
+      const c = text.charCodeAt(i);
+      if (inQuotes) {
+        if (c === q) {
+          if (i + 1 < length && text.charCodeAt(i + 1) === q) {
+            field += this.quote;
+            i += 2;
+            continue;
+          }
+          if (i + 1 >= length && !final) return undefined;
+          inQuotes = false;
+          i++;
+          continue;
+        }
+        if (c === 10) newlines++;
+        field += text[i];
+        i++;
+        continue;
+      }
+      if (c === delim) {
+        fields.push(field);
+        field = '';
+        i++;
+        continue;
+      }
+      if (c === 10 || (c === 13 && text.charCodeAt(i + 1) === 10)) {
+        const next = c === 13 ? i + 2 : i + 1;
+        this.linesDone += newlines + 1;
+        fields.push(field);
+        if (malformed) this.onBad(line, malformed);
+        else this.onRecord(fields, line);
+        return next;
+      }
+      if (c === q) {
+        if (field === '') inQuotes = true;
+        else if (!malformed) malformed = `stray quote in field ${fields.length + 1}`;
+        i++;
+        continue;
+      }
+      field += text[i];
+      i++;
+    }
+    if (!final) return undefined;
+    this.linesDone += newlines + 1;
+    if (inQuotes) {
+      this.onBad(line, `quote opened in field ${fields.length + 1} is never closed`);
+      return length;
+    }
+    fields.push(field.endsWith('\r') ? field.slice(0, -1) : field);
+    if (malformed) this.onBad(line, malformed);
+    else this.onRecord(fields, line);
+    return length;
+  }
+}
+
+/** Parses a whole text at once (for tests and small inputs): records with line numbers. */
+export function parseCsvText(
+  text: string,
+  syntax: CsvSyntax = {},
+): { records: { fields: string[]; line: number }[]; bad: { line: number; reason: string }[] } {
+  const records: { fields: string[]; line: number }[] = [];
+  const bad: { line: number; reason: string }[] = [];
+  const reader = new CsvRecordReader(
+    syntax,
+    (fields, line) => records.push({ fields, line }),
+    (line, reason) => bad.push({ line, reason }),
+  );
+  reader.push(text);
+  reader.end();
+  return { records, bad };
+}
+
+/**
+ * A number from CSV text: blank → null (a missing value), not a number → NaN.
+ * With `decimalComma`, "49,99" reads as 49.99.
+ */
+export function csvNumber(text: string, decimalComma = false): number | null {
+  if (text === '') return null;
+  const n = +(decimalComma && text.indexOf(',') !== -1 ? text.replace(',', '.') : text);
+  if (n === 0 && text.trim() === '') return null;
+  return Number.isFinite(n) ? n : NaN;
+}
+
+/** Splits a comma-separated setting ("a, b,c") into trimmed non-empty names. */
+export function nameList(setting: string | undefined): string[] {
+  return (setting ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/** How records become row objects or points (see csv-source's help). */
+export interface RowMapping {
+  /** Column names in file order (from the header line or configured). */
+  columns: string[];
+  /** Column holding the time; blank = rows carry no time. */
+  timeColumn?: string;
+  timeFormat?: TimeFormat;
+  timeZone?: string;
+  decimalComma?: boolean;
+  /** Columns that must hold numbers (blank → null); text there makes the row bad. */
+  numberColumns?: string[];
+  /** `rows`: one object per record; `points`: `{measurement, tags, fields, timestamp}`. */
+  output?: 'rows' | 'points';
+  measurement?: string;
+  tagColumns?: string[];
+  /** Point fields; blank = every column that is neither time nor tag. */
+  fieldColumns?: string[];
+  /** Tags every point of this input gets (e.g. `{series: <file name>}`). */
+  constantTags?: Record<string, string>;
+}
+
+export type MappedRecord = Record<string, unknown>;
+
+const AUTO = 0;
+const NUMBER = 1;
+const TIME = 2;
+const TAG = 3;
+const FIELD = 4;
+const SKIP = 5;
+
+/**
+ * Turns records into row objects (values typed: number, null for blank, else text) or
+ * points. `map` returns the object, or a string saying why the record is bad.
+ */
+export class CsvRowMapper {
+  private readonly kinds: number[];
+  private readonly names: string[];
+  private readonly parseTime: TimeParser;
+  private readonly decimalComma: boolean;
+  private readonly points: boolean;
+  private readonly measurement: string;
+  private readonly constantTags: Record<string, string> | undefined;
+  private readonly hasTagColumns: boolean;
+
+  constructor(mapping: RowMapping) {
+    const { columns } = mapping;
+    this.names = columns;
+    this.points = mapping.output === 'points';
+    this.decimalComma = mapping.decimalComma === true;
+    this.parseTime = compileTimeParser(mapping.timeFormat ?? 'auto', mapping.timeZone ?? 'UTC');
+    this.measurement = mapping.measurement ?? '';
+    const known = (name: string, what: string) => {
+      if (!columns.includes(name)) {
+        throw new Error(`${what} "${name}" is not a column (columns: ${columns.join(', ')})`);
+      }
+    };
+    const timeColumn = mapping.timeColumn ?? '';
+    if (timeColumn) known(timeColumn, 'time column');
+    const numbers = mapping.numberColumns ?? [];
+    numbers.forEach((c) => known(c, 'number column'));
+    const tags = mapping.tagColumns ?? [];
+    const fields = mapping.fieldColumns ?? [];
+    if (this.points) {
+      if (!this.measurement) throw new Error('points need a measurement name');
+      tags.forEach((c) => known(c, 'tag column'));
+      fields.forEach((c) => known(c, 'field column'));
+    }
+    this.kinds = columns.map((name) => {
+      if (name === timeColumn) return TIME;
+      if (this.points) {
+        if (tags.includes(name)) return TAG;
+        return fields.length === 0 || fields.includes(name) ? FIELD : SKIP;
+      }
+      return numbers.includes(name) ? NUMBER : AUTO;
+    });
+    this.constantTags = mapping.constantTags;
+    this.hasTagColumns = tags.length > 0;
+  }
+
+  map(values: string[]): MappedRecord | string {
+    const { kinds, names } = this;
+    if (values.length !== kinds.length) {
+      return `expected ${kinds.length} fields, found ${values.length}`;
+    }
+    return this.points ? this.toPoint(values, kinds, names) : this.toRow(values, kinds, names);
+  }
+
+  private toRow(values: string[], kinds: number[], names: string[]): MappedRecord | string {
+    const row: MappedRecord = {};
+    for (let i = 0; i < kinds.length; i++) {
+      const text = values[i];
+      const kind = kinds[i];
+      if (kind === TIME) {
+        const t = this.parseTime(text);
+        if (t !== t) return `time "${clip(text)}" in column ${names[i]} cannot be read`;
+        row[names[i]] = t;
+      } else if (kind === NUMBER) {
+        const n = csvNumber(text, this.decimalComma);
+        if (n !== n)
+          return `${names[i]} "${clip(text)}" is not a number${commaHint(text, this.decimalComma)}`;
+        row[names[i]] = n;
+      } else {
+        const n = csvNumber(text, this.decimalComma);
+        row[names[i]] = n === n ? n : text;
+      }
+    }
+    return row;
+  }
+
+  private toPoint(values: string[], kinds: number[], names: string[]): MappedRecord | string {
+    const fields: Record<string, number> = {};
+    let tags: Record<string, string> | undefined = this.hasTagColumns
+      ? { ...this.constantTags }
+      : this.constantTags;
+    let timestamp: number | undefined;
+    let fieldCount = 0;
+    for (let i = 0; i < kinds.length; i++) {
+      const text = values[i];
+      const kind = kinds[i];
+      if (kind === FIELD) {
+        const n = csvNumber(text, this.decimalComma);
+        if (n === null) continue;
+        if (n !== n)
+          return `${names[i]} "${clip(text)}" is not a number${commaHint(text, this.decimalComma)}`;
+        fields[names[i]] = n;
+        fieldCount++;
+      } else if (kind === TIME) {
+        const t = this.parseTime(text);
+        if (t !== t) return `time "${clip(text)}" in column ${names[i]} cannot be read`;
+        timestamp = t;
+      } else if (kind === TAG) {
+        if (text !== '') (tags ??= {})[names[i]] = text;
+      }
+    }
+    if (fieldCount === 0) return 'no field values';
+    const point: MappedRecord = { measurement: this.measurement, tags: tags ?? {}, fields };
+    if (timestamp !== undefined) point.timestamp = timestamp;
+    return point;
+  }
+}
+
+function clip(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
+function commaHint(text: string, decimalComma: boolean): string {
+  return !decimalComma && /^-?\d+,\d+$/.test(text.trim()) ? ' (turn on Decimal comma to read it)' : '';
+}

@@ -1,0 +1,221 @@
+import { strict as assert } from 'node:assert';
+import { join } from 'node:path';
+import helper from 'node-red-node-test-helper';
+import csvSourceNode from '../../nodes/csv-source/csv-source';
+import turbineStatsNode from '../../nodes/turbine-stats/turbine-stats';
+import anomalyFlaggerNode from '../../nodes/anomaly-flagger/anomaly-flagger';
+import type { Msg } from '../../nodes/shared/node-red-types';
+
+helper.init(require.resolve('node-red'));
+
+/** Test flows as the helper takes them (node-specific properties included). */
+const flowOf = (items: object[]) => items as Parameters<typeof helper.load>[1];
+type Loose = { on(event: string, fn: (call: { args: unknown[] }) => void): void };
+
+const ROOT = join(__dirname, '..', '..', '..');
+const ANOMALOUS = join(
+  ROOT,
+  'test',
+  'fixtures',
+  'windmill',
+  'will-wright113_colibri-coding-challenge_testfixtures',
+  'anomalous_data.csv',
+);
+
+type Member = {
+  turbine_id: number;
+  value: number;
+  mean: number;
+  anomaly: boolean;
+  z: number | null;
+  stdev: number | null;
+};
+type Spy = { lastCall?: { args: { text?: string }[] } };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function flagger(config: Record<string, unknown>) {
+  return [
+    {
+      id: 'flag',
+      type: 'anomaly-flagger',
+      mode: 'fleet',
+      k: 2,
+      property: 'payload.mean',
+      keyProperty: 'payload.turbine_id',
+      windowSize: 100,
+      minCount: 10,
+      wires: [['all'], ['anomalies']],
+      ...config,
+    },
+    { id: 'all', type: 'helper' },
+    { id: 'anomalies', type: 'helper' },
+  ];
+}
+
+function collect(id: string): Msg[] {
+  const out: Msg[] = [];
+  helper.getNode(id).on('input', (m: Msg) => out.push(m));
+  return out;
+}
+
+/** Plain recomputation of the fleet z-scores of one day's means. */
+function naiveFleet(means: number[]): number[] {
+  const mean = means.reduce((a, b) => a + b, 0) / means.length;
+  const sd = Math.sqrt(means.reduce((a, v) => a + (v - mean) ** 2, 0) / (means.length - 1));
+  return means.map((v) => (v - mean) / sd);
+}
+
+describe('anomaly-flagger node', function () {
+  this.timeout(20000);
+  afterEach(() => helper.unload());
+
+  /**
+   * csv-source → turbine-stats → (each day's stats mapped to members {turbine_id, day, value})
+   * → anomaly-flagger, as the Wind fleet tab does: the flagger adds the batch's mean and
+   * stdev to each member, so the turbine's own mean travels as `value`.
+   */
+  async function fleetDays(
+    filename: string,
+    bounds = { minPower: '0', maxPower: '10' },
+  ): Promise<{ all: Msg[]; anomalies: Msg[] }> {
+    await helper.load(
+      [csvSourceNode, turbineStatsNode, anomalyFlaggerNode],
+      flowOf([
+        { id: 'src', type: 'csv-source', timeColumn: 'timestamp', wires: [['stats'], ['done']] },
+        { id: 'done', type: 'helper' },
+        { id: 'stats', type: 'turbine-stats', closeOnData: false, ...bounds, wires: [['daily'], []] },
+        { id: 'daily', type: 'helper' },
+        ...flagger({ property: 'payload.value' }),
+      ]),
+    );
+    const all = collect('all');
+    const anomalies = collect('anomalies');
+    helper.getNode('daily').on('input', (m: Msg) => {
+      const members = (m.payload as { turbine_id: number; day: string; mean: number }[]).map((s) => ({
+        turbine_id: s.turbine_id,
+        day: s.day,
+        value: s.mean,
+      }));
+      helper.getNode('flag').receive({ topic: m.topic, payload: members });
+    });
+    const finished = new Promise<void>((resolve) =>
+      helper.getNode('done').on('input', (m: Msg) => {
+        if (m.topic !== 'run') return;
+        helper.getNode('stats').receive({ flush: true });
+        setTimeout(resolve, 100);
+      }),
+    );
+    helper.getNode('src').receive({ filename });
+    await finished;
+    return { all, anomalies };
+  }
+
+  it('flags, day by day, the turbines whose daily mean is more than 2 σ from the fleet (real files)', async () => {
+    const { all, anomalies } = await fleetDays(join(ROOT, 'data', 'windmill'));
+    assert.equal(all.length, 31);
+    let flagged = 0;
+    for (const msg of all) {
+      const day = msg.payload as Member[];
+      assert.equal(day.length, 15);
+      const z = naiveFleet(day.map((m) => m.value));
+      day.forEach((m, i) => {
+        assert.ok(Math.abs((m.z as number) - z[i]) < 1e-9);
+        assert.equal(m.anomaly, Math.abs(z[i]) > 2);
+      });
+      flagged += day.filter((m) => m.anomaly).length;
+      assert.deepEqual(msg.fleet, { mean: day[0].mean, stdev: day[0].stdev, count: 15 });
+    }
+    assert.equal(
+      anomalies.reduce((n, m) => n + (m.payload as unknown[]).length, 0),
+      flagged,
+    );
+    assert.ok(anomalies.every((m) => (m.payload as Member[]).every((x) => x.anomaly)));
+    assert.ok(flagged > 0, 'a month of 15 turbines has days with a turbine beyond 2 σ');
+    const status = helper.getNode('flag').status as unknown as Spy;
+    assert.equal(status.lastCall?.args[0].text, `${flagged} of 465 flagged`);
+  });
+
+  it('gives z = ±1/√2 and no anomaly for the two turbines of anomalous_data.csv', async () => {
+    const { all, anomalies } = await fleetDays(ANOMALOUS, { minPower: '', maxPower: '' });
+    const day = all[0].payload as Member[];
+    assert.deepEqual(
+      day.map((m) => [m.turbine_id, m.value, m.anomaly, m.mean]),
+      [
+        [1, 13.1, false, 6.555],
+        [2, 0.01, false, 6.555],
+      ],
+    );
+    assert.ok(Math.abs((day[0].z as number) - Math.SQRT1_2) < 1e-12);
+    assert.equal(anomalies.length, 0);
+  });
+
+  it('stream mode: flags a spike against the earlier values of its own key, after minCount', async () => {
+    await helper.load(
+      anomalyFlaggerNode,
+      flagger({
+        mode: 'stream',
+        property: 'payload.value',
+        keyProperty: 'topic',
+        minCount: 5,
+        windowSize: 20,
+      }),
+    );
+    const all = collect('all');
+    const anomalies = collect('anomalies');
+    const node = helper.getNode('flag');
+    for (const v of [50, 50.01, 49.99, 50, 50.02]) node.receive({ topic: 'ch', payload: { value: v } });
+    node.receive({ topic: 'other', payload: { value: 10 } });
+    node.receive({ topic: 'ch', payload: { value: 49.5 } });
+    await sleep(30);
+    assert.equal(all.length, 7);
+    assert.equal((all[0].payload as { z: unknown }).z, null, 'no judgement before minCount');
+    assert.equal((all[5].payload as { z: unknown; count: number }).count, 0);
+    const spike = all[6].payload as { anomaly: boolean; z: number; count: number; mean: number };
+    assert.equal(spike.anomaly, true);
+    assert.equal(spike.count, 5);
+    assert.ok(Math.abs(spike.mean - 50.004) < 1e-9);
+    assert.equal(anomalies.length, 1);
+    assert.equal((anomalies[0].payload as { value: number }).value, 49.5);
+  });
+
+  it('stream mode adds the flags to msg when the value is msg.payload itself', async () => {
+    await helper.load(
+      anomalyFlaggerNode,
+      flagger({ mode: 'stream', property: 'payload', keyProperty: '', minCount: 2, windowSize: 5 }),
+    );
+    const all = collect('all');
+    const node = helper.getNode('flag');
+    for (const v of [1, 2, 1, 2, 40]) node.receive({ payload: v });
+    await sleep(30);
+    assert.equal(all[4].anomaly, true);
+    assert.equal(all[4].payload, 40);
+  });
+
+  it('reports a value that is not a number with done(err), and keeps going', async () => {
+    await helper.load(
+      anomalyFlaggerNode,
+      flagger({ mode: 'stream', property: 'payload.value', keyProperty: 'topic', minCount: 2 }),
+    );
+    const node = helper.getNode('flag');
+    const errored = new Promise<unknown[]>((resolve) =>
+      (node as unknown as Loose).on('call:error', (call: { args: unknown[] }) => resolve(call.args)),
+    );
+    const all = collect('all');
+    node.receive({ payload: { value: '12,5' } });
+    node.receive({ payload: { value: 12.5 } });
+    assert.match(String((await errored)[0]), /decimal comma/);
+    await sleep(30);
+    assert.equal(all.length, 1);
+  });
+
+  it('fleet mode needs an array', async () => {
+    await helper.load(anomalyFlaggerNode, flagger({}));
+    const node = helper.getNode('flag');
+    const errored = new Promise<unknown[]>((resolve) =>
+      (node as unknown as Loose).on('call:error', (call: { args: unknown[] }) => resolve(call.args)),
+    );
+    node.receive({ payload: { mean: 1 } });
+    assert.match(String((await errored)[0]), /array of members/);
+  });
+});
