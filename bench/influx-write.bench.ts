@@ -1,0 +1,203 @@
+/**
+ * influx-write against the limit and the alternative, same points, same run:
+ * - raw: the points as line protocol, pre-built, 5,000 per POST over one keep-alive
+ *   connection, one request in flight (the limit on this machine);
+ * - influx-write in the Node-RED runtime (embedded through node-red-node-test-helper),
+ *   fed 5,000-point msgs, done when its receipts add up to every point;
+ * - node-red-contrib-influxdb's `influxdb batch` node (1.x, node-influx), fed the same msgs,
+ *   done when a `complete` node has seen every msg.
+ * A fresh series (tag `run`) per run; rounds alternate; median and min–max points/s.
+ * 500k points per run by default, 2M with BENCH_FULL=1.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import helper from 'node-red-node-test-helper';
+import influxConnection from '../nodes/influx-connection/influx-connection';
+import influxWrite from '../nodes/influx-write/influx-write';
+import { LineBuilder, type Point } from '../nodes/core/line-protocol';
+import { startTestInfluxd } from '../test/harness/influxd';
+
+helper.init(require.resolve('node-red'));
+
+const FULL = process.env.BENCH_FULL === '1';
+const POINTS = FULL ? 2_000_000 : 500_000;
+const ROUNDS = FULL ? 5 : 3;
+const BATCH = 5000;
+const START_MS = Date.UTC(2021, 4, 1);
+
+type Msg = Record<string, unknown>;
+interface HelperNode {
+  receive(msg: Msg): void;
+  on(event: string, cb: (msg: Msg) => void): void;
+}
+
+/** 5,000-point msgs shaped as a flow sends them: grid frequency every 30 s, one series per run. */
+function pointMsgs(run: string): Point[][] {
+  const msgs: Point[][] = [];
+  for (let i = 0; i < POINTS; i += BATCH) {
+    const points: Point[] = new Array(BATCH);
+    for (let j = 0; j < BATCH; j++) {
+      const k = i + j;
+      points[j] = {
+        measurement: 'grid_frequency',
+        tags: { series: 'bench', run },
+        fields: { hz: 50 + ((k % 21) - 10) / 1000 },
+        timestamp: START_MS + k * 30_000,
+      };
+    }
+    msgs.push(points);
+  }
+  return msgs;
+}
+
+async function rawRun(url: string, msgs: Point[][]): Promise<number> {
+  const builder = new LineBuilder('ms');
+  const bodies = msgs.map((points) =>
+    Buffer.from(points.map((p) => (builder.line(p, undefined, 0) as { line: string }).line).join('\n')),
+  );
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const post = (body: Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      const req = request(`${url}/write?db=gridflow&precision=ms`, { method: 'POST', agent }, (res) => {
+        res.resume();
+        res.on('end', () =>
+          res.statusCode === 204 ? resolve() : reject(new Error(`raw write: ${res.statusCode}`)),
+        );
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  const t0 = performance.now();
+  for (const body of bodies) await post(body);
+  const seconds = (performance.now() - t0) / 1000;
+  agent.destroy();
+  return POINTS / seconds;
+}
+
+async function load(nodes: unknown[], flow: object[]): Promise<void> {
+  await helper.unload();
+  await new Promise<void>((r) => helper.load(nodes as never, flow as never, () => r()));
+}
+
+async function influxWriteRun(url: string, msgs: Point[][]): Promise<number> {
+  await load(
+    [influxConnection, influxWrite],
+    [
+      { id: 'conn', type: 'influx-connection', url, apiVersion: 'v1', database: 'gridflow' },
+      {
+        id: 'w',
+        type: 'influx-write',
+        connection: 'conn',
+        measurement: '',
+        precision: 'ms',
+        batchSize: BATCH,
+        flushSeconds: 1,
+        bufferMegabytes: 1000,
+        wires: [['sink'], []],
+      },
+      { id: 'sink', type: 'helper' },
+    ],
+  );
+  const node = helper.getNode('w') as unknown as HelperNode;
+  let written = 0;
+  const t0 = performance.now();
+  const finished = new Promise<void>((resolve) =>
+    (helper.getNode('sink') as unknown as HelperNode).on('input', (msg) => {
+      written += (msg.payload as { points: number }).points;
+      if (written === POINTS) resolve();
+    }),
+  );
+  for (const points of msgs) node.receive({ payload: points });
+  await finished;
+  return POINTS / ((performance.now() - t0) / 1000);
+}
+
+async function contribRun(port: number, msgs: Point[][]): Promise<number> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const contrib = require('node-red-contrib-influxdb/influxdb.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const complete = require('@node-red/nodes/core/common/24-complete.js');
+  await load(
+    [contrib, complete],
+    [
+      {
+        id: 'cfg',
+        type: 'influxdb',
+        hostname: '127.0.0.1',
+        port: String(port),
+        protocol: 'http',
+        database: 'gridflow',
+        influxdbVersion: '1.x',
+      },
+      { id: 'b', type: 'influxdb batch', influxdb: 'cfg', precision: 'ms', retentionPolicy: '' },
+      { id: 'c', type: 'complete', scope: ['b'], uncaught: false, wires: [['sink']] },
+      { id: 'sink', type: 'helper' },
+    ],
+  );
+  const node = helper.getNode('b') as unknown as HelperNode;
+  let done = 0;
+  const t0 = performance.now();
+  const finished = new Promise<void>((resolve) =>
+    (helper.getNode('sink') as unknown as HelperNode).on('input', () => {
+      if (++done === msgs.length) resolve();
+    }),
+  );
+  for (const points of msgs) node.receive({ payload: points });
+  await finished;
+  return POINTS / ((performance.now() - t0) / 1000);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const k = (n: number) => `${Math.round(n / 1000)}k`;
+
+export async function run(): Promise<void> {
+  const influxd = await startTestInfluxd('gridflow');
+  const userDir = mkdtempSync(join(tmpdir(), 'gridflow-bench-'));
+  helper.settings({ userDir });
+  await new Promise<void>((r) => helper.startServer(() => r()));
+  const figures: Record<string, number[]> = { raw: [], 'influx-write': [], 'contrib batch': [] };
+  const ratioRaw: number[] = [];
+  const ratioContrib: number[] = [];
+  try {
+    let runNo = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const order =
+        round % 2 === 0 ? ['raw', 'influx-write', 'contrib batch'] : ['contrib batch', 'influx-write', 'raw'];
+      const results: Record<string, number> = {};
+      for (const name of order) {
+        const msgs = pointMsgs(`r${++runNo}`);
+        if (name === 'raw') results[name] = await rawRun(influxd.url, msgs);
+        else if (name === 'influx-write') results[name] = await influxWriteRun(influxd.url, msgs);
+        else results[name] = await contribRun(influxd.port, msgs);
+        figures[name].push(results[name]);
+      }
+      ratioRaw.push(results['influx-write'] / results.raw);
+      ratioContrib.push(results['influx-write'] / results['contrib batch']);
+      console.log(
+        `round ${round + 1}: raw ${k(results.raw)}/s, influx-write ${k(results['influx-write'])}/s, contrib ${k(results['contrib batch'])}/s`,
+      );
+    }
+    const count = await influxd.query('SELECT count("hz") FROM grid_frequency');
+    const expected = POINTS * ROUNDS * 3;
+    if (Number(count[0]?.count) !== expected)
+      throw new Error(`InfluxDB holds ${count[0]?.count} points, expected ${expected}`);
+    console.log(
+      `\n${POINTS.toLocaleString('en')} points per run, batches of ${BATCH}, ${ROUNDS} alternating rounds`,
+    );
+    console.log('| writer | points/s median | min–max |');
+    console.log('|---|---|---|');
+    for (const [name, xs] of Object.entries(figures))
+      console.log(`| ${name} | ${k(median(xs))} | ${k(Math.min(...xs))}–${k(Math.max(...xs))} |`);
+    const r = (xs: number[]) =>
+      `${median(xs).toFixed(2)} (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
+    console.log(`influx-write / raw: ${r(ratioRaw)}   (target ≥ 0.85)`);
+    console.log(`influx-write / contrib batch: ${r(ratioContrib)}   (target ≥ 1.4)`);
+  } finally {
+    await helper.unload();
+    await new Promise<void>((r) => helper.stopServer(() => r()));
+    await influxd.dispose();
+    rmSync(userDir, { recursive: true, force: true });
+  }
+}

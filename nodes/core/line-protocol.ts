@@ -1,0 +1,285 @@
+/**
+ * InfluxDB line protocol, built directly: the hot path of influx-write. Escaping follows
+ * the line-protocol spec as InfluxDB 1.x parses it (docs/adr/0020):
+ * - measurement: `,` and space escaped;
+ * - tag keys, tag values, field keys: `,`, `=` and space escaped;
+ * - string field values: in double quotes, `"` and `\` escaped; newlines kept as they are
+ *   (InfluxDB reads them inside quotes);
+ * - a newline or carriage return in a name or tag value cannot be carried by line
+ *   protocol: it is written as the two characters `\n` / `\r` (as the official v2 client
+ *   does), so one odd tag never breaks a whole batch;
+ * - a backslash is literal; an odd run of backslashes right before an escaped character or
+ *   at the end of a name/tag value gets one more, else it would escape the delimiter; in a
+ *   field key a backslash run before `"` gets one more (InfluxDB unescapes `\"` there).
+ * Numbers are floats; integers are written with `i` when the value is a bigint or
+ * `{int: n}` (docs/adr/0021). Timestamps are converted to the precision exactly, without
+ * going through a float for us/ns.
+ */
+import { parseIsoTime } from './timestamp';
+
+export type Precision = 'ns' | 'us' | 'ms' | 's';
+export const PRECISIONS: readonly Precision[] = ['ns', 'us', 'ms', 's'];
+
+/** An explicit integer field value: `{int: 42}` (number, bigint or digit string). */
+export interface IntegerValue {
+  int: number | bigint | string;
+}
+export type FieldValue = number | bigint | boolean | string | IntegerValue | null | undefined;
+export type Timestamp = number | string | Date | bigint;
+
+export interface Point {
+  measurement?: string;
+  tags?: Record<string, unknown>;
+  fields: Record<string, FieldValue>;
+  /** Epoch ms (number), ISO-8601 string, Date, or epoch nanoseconds (bigint). */
+  timestamp?: Timestamp;
+}
+
+/** One line, or why the point cannot be written. */
+export type LineResult = { ok: true; line: string } | { ok: false; reason: string };
+
+const NAME_SPECIAL = /[, =\\\n\r]/;
+const MEASUREMENT_SPECIAL = /[, \\\n\r]/;
+const STRING_SPECIAL = /["\\]/;
+
+function escapeWith(text: string, special: RegExp, withEquals: boolean, fieldKey = false): string {
+  if (!special.test(text)) return text;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === ',' || c === ' ' || (withEquals && c === '=')) out += '\\' + c;
+    else if (c === '\n') out += '\\n';
+    else if (c === '\r') out += '\\r';
+    else if (c === '\\') {
+      // InfluxDB's scanner pairs backslashes from the left: a run of them right before an
+      // escaped character or the end must be even, or it would swallow the delimiter.
+      let end = i;
+      while (text[end] === '\\') end++;
+      const next = text[end];
+      const beforeDelimiter =
+        next === undefined || next === ',' || next === ' ' || (withEquals && next === '=');
+      const run = end - i;
+      // Field keys also read `\"` as an escaped quote: one more backslash keeps the run intact.
+      const extra = (beforeDelimiter && run % 2 === 1) || (fieldKey && next === '"') ? 1 : 0;
+      out += '\\'.repeat(run + extra);
+      i = end - 1;
+    } else out += c;
+  }
+  return out;
+}
+
+export function escapeMeasurement(name: string): string {
+  return escapeWith(name, MEASUREMENT_SPECIAL, false);
+}
+
+/** Tag keys and tag values. */
+export function escapeKey(name: string): string {
+  return escapeWith(name, NAME_SPECIAL, true);
+}
+
+/** Field keys: as tag keys, and InfluxDB also unescapes `\"` in them. */
+export function escapeFieldKey(name: string): string {
+  return escapeWith(name, NAME_SPECIAL, true, true);
+}
+
+/** A string field value, quoted. */
+export function quoteString(value: string): string {
+  if (!STRING_SPECIAL.test(value)) return '"' + value + '"';
+  return '"' + value.replace(/["\\]/g, '\\$&') + '"';
+}
+
+const INTEGER_TEXT = /^-?\d+$/;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** The line-protocol text of a field value, `undefined` to leave the field out, or an error. */
+export function formatFieldValue(value: FieldValue): string | undefined | Error {
+  switch (typeof value) {
+    case 'number':
+      if (Number.isFinite(value)) return String(value === 0 ? 0 : value);
+      return new Error(`is ${String(value)}, which InfluxDB cannot store`);
+    case 'string':
+      return quoteString(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return formatInteger(value);
+    case 'undefined':
+      return undefined;
+    case 'object':
+      if (value === null) return undefined;
+      if ('int' in value) return formatInteger(value.int);
+      return new Error('is an object (send a number, string, boolean, bigint or {int: n})');
+    default:
+      return new Error(`is a ${typeof value}`);
+  }
+}
+
+function formatInteger(raw: unknown): string | Error {
+  let n: bigint;
+  if (typeof raw === 'bigint') n = raw;
+  else if (typeof raw === 'number' && Number.isSafeInteger(raw)) n = BigInt(raw);
+  else if (typeof raw === 'string' && INTEGER_TEXT.test(raw.trim())) n = BigInt(raw.trim());
+  else
+    return new Error(`{int: ${String(raw)}} is not an integer (use a safe integer, bigint or digit string)`);
+  if (n < INT64_MIN || n > INT64_MAX) return new Error(`integer ${n} is outside the 64-bit range`);
+  return `${n}i`;
+}
+
+const DIGITS: Record<Precision, number> = { s: 0, ms: 3, us: 6, ns: 9 };
+const PAD = ['', '0', '00', '000', '0000', '00000', '000000', '0000000', '00000000', '000000000'];
+/** Date's range: ±8.64e15 ms around 1970. */
+const MAX_EPOCH_MS = 8.64e15;
+
+/**
+ * The timestamp in `precision` as integer text, or an Error. Numbers are epoch ms (a
+ * fraction gives sub-ms time, as exact as the float is); a bigint is epoch ns; ISO strings
+ * keep all nine fraction digits. Finer parts than the precision are truncated toward the past.
+ */
+export function formatTimestamp(value: Timestamp, precision: Precision): string | Error {
+  if (typeof value === 'number') return epochMsToPrecision(value, precision);
+  if (value instanceof Date) return epochMsToPrecision(value.getTime(), precision);
+  if (typeof value === 'bigint') return nsToPrecision(value, precision);
+  if (typeof value === 'string') {
+    const text = value.trim();
+    if (/^-?\d+(\.\d+)?$/.test(text)) return epochMsToPrecision(Number(text), precision);
+    const ns = isoToEpochNs(text);
+    if (ns === undefined) return new Error(`timestamp "${text}" is not ISO-8601 or epoch ms`);
+    return nsToPrecision(ns, precision);
+  }
+  return new Error(`timestamp is a ${typeof value} (send epoch ms, an ISO-8601 string or a Date)`);
+}
+
+export function epochMsToPrecision(ms: number, precision: Precision): string | Error {
+  if (!Number.isFinite(ms) || Math.abs(ms) > MAX_EPOCH_MS)
+    return new Error(`timestamp ${ms} is out of range`);
+  if (Number.isInteger(ms)) {
+    // Integer ms: exact by string arithmetic, no float multiplication for us/ns.
+    switch (precision) {
+      case 'ms':
+        return integerText(ms);
+      case 's':
+        return String(Math.floor(ms / 1000));
+      default:
+        return ms === 0 ? '0' : integerText(ms) + (precision === 'us' ? '000' : '000000');
+    }
+  }
+  const whole = Math.floor(ms);
+  const ns = BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6));
+  return nsToPrecision(ns, precision);
+}
+
+/**
+ * String(n) of an integer above 2^31 runs the double-to-text algorithm (≈ 4× slower than
+ * small integers, which V8 caches): split epoch ms into two small halves.
+ */
+function integerText(n: number): string {
+  if (n < 0 || n >= 1e15) return String(n);
+  const high = Math.floor(n / 1e6);
+  return high === 0 ? String(n) : String(high) + String(n - high * 1e6 + 1e6).slice(1);
+}
+
+function nsToPrecision(ns: bigint, precision: Precision): string {
+  const divisor = 10n ** BigInt(9 - DIGITS[precision]);
+  let q = ns / divisor;
+  if (ns < 0n && q * divisor !== ns) q -= 1n; // floor, not toward zero
+  return q.toString();
+}
+
+const ISO_FRACTION = /^(.*?\d{2}:\d{2}:\d{2})[.,](\d+)(.*)$/;
+
+/** Epoch nanoseconds of an ISO-8601 string, keeping up to nine fraction digits exactly. */
+export function isoToEpochNs(text: string): bigint | undefined {
+  const m = ISO_FRACTION.exec(text);
+  if (!m) {
+    const ms = parseIsoTime(text);
+    return ms === undefined ? undefined : BigInt(ms) * 1_000_000n;
+  }
+  const seconds = parseIsoTime(m[1] + m[3]);
+  if (seconds === undefined) return undefined;
+  const fraction = (m[2] + PAD[9]).slice(0, 9);
+  return BigInt(seconds) * 1_000_000n + BigInt(fraction);
+}
+
+/**
+ * Builds lines for points; caches the escaped measurement and keys, which repeat from
+ * point to point. Missing timestamps get `nowMs` so a replay is idempotent (docs/adr/0023).
+ */
+export class LineBuilder {
+  private lastMeasurement = '';
+  private lastMeasurementEscaped = '';
+  private readonly keyCache = new Map<string, string>();
+  private readonly fieldKeyCache = new Map<string, string>();
+
+  constructor(readonly precision: Precision) {}
+
+  line(point: Point, defaultMeasurement: string | undefined, nowMs: number): LineResult {
+    const measurement = point.measurement ?? defaultMeasurement;
+    if (typeof measurement !== 'string' || measurement === '')
+      return fail('has no measurement (set one in the node or send msg.measurement)');
+    let line: string;
+    if (measurement === this.lastMeasurement) line = this.lastMeasurementEscaped;
+    else {
+      line = escapeMeasurement(measurement);
+      this.lastMeasurement = measurement;
+      this.lastMeasurementEscaped = line;
+    }
+    const tags = point.tags;
+    if (tags) {
+      if (typeof tags !== 'object') return fail('has tags that are not an object');
+      for (const key in tags) {
+        const value = tags[key];
+        if (value === undefined || value === null || value === '') continue; // InfluxDB has no empty tags
+        const text = typeof value === 'string' ? value : String(value);
+        line += ',' + this.key(key) + '=' + escapeKey(text);
+      }
+    }
+    const fields = point.fields;
+    if (!fields || typeof fields !== 'object') return fail('has no fields');
+    let separator = ' ';
+    for (const key in fields) {
+      const text = formatFieldValue(fields[key]);
+      if (text === undefined) continue;
+      if (text instanceof Error) return fail(`field "${key}" ${text.message}`);
+      line += separator + this.fieldKey(key) + '=' + text;
+      separator = ',';
+    }
+    if (separator === ' ') return fail('has no field with a value');
+    const time = formatTimestamp(point.timestamp ?? nowMs, this.precision);
+    if (time instanceof Error) return fail(time.message);
+    return { ok: true, line: line + ' ' + time };
+  }
+
+  private key(name: string): string {
+    let escaped = this.keyCache.get(name);
+    if (escaped === undefined) {
+      escaped = escapeKey(name);
+      if (this.keyCache.size < 10_000) this.keyCache.set(name, escaped);
+    }
+    return escaped;
+  }
+
+  private fieldKey(name: string): string {
+    let escaped = this.fieldKeyCache.get(name);
+    if (escaped === undefined) {
+      escaped = escapeFieldKey(name);
+      if (this.fieldKeyCache.size < 10_000) this.fieldKeyCache.set(name, escaped);
+    }
+    return escaped;
+  }
+}
+
+function fail(reason: string): LineResult {
+  return { ok: false, reason: `point ${reason}` };
+}
+
+/** Whether a value is a point (`{fields: {...}}`) rather than an object of fields. */
+export function isPointShape(value: unknown): value is Point {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as Point).fields === 'object' &&
+    (value as Point).fields !== null
+  );
+}

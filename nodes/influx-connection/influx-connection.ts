@@ -1,0 +1,33 @@
+/**
+ * influx-connection (config): where InfluxDB is and how to log in. v1: database + retention
+ * policy, username/password; v2: org, bucket, token. Blank credentials fall back to the
+ * env (INFLUX_TOKEN, INFLUX_USER, INFLUX_PASSWORD). A blank url, or one that still holds
+ * `${VAR}` because the variable is unset, means "not configured": writers keep their
+ * points in the disk buffer until a url is set.
+ */
+import type { NodeAPI } from '../shared/node-red-types';
+import { InfluxHttp, isConfiguredUrl } from '../shared/influx-http';
+import {
+  connectionSettings,
+  type InfluxConnectionConfig,
+  type InfluxConnectionCredentials,
+  type InfluxConnectionNode,
+} from '../shared/influx-connection-settings';
+
+export = (RED: NodeAPI) => {
+  function InfluxConnection(this: InfluxConnectionNode, config: InfluxConnectionConfig) {
+    RED.nodes.createNode(this, config);
+    const credentials = (this.credentials ?? {}) as InfluxConnectionCredentials;
+    try {
+      this.settings = connectionSettings(config, credentials);
+    } catch (err) {
+      this.error((err as Error).message);
+      this.settings = connectionSettings({ url: '' }, credentials);
+    }
+    this.configured = isConfiguredUrl(this.settings.url);
+    this.createClient = () => (this.configured ? new InfluxHttp(this.settings) : undefined);
+  }
+  RED.nodes.registerType('influx-connection', InfluxConnection as never, {
+    credentials: { username: { type: 'text' }, password: { type: 'password' }, token: { type: 'password' } },
+  });
+};
