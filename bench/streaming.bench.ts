@@ -1,0 +1,135 @@
+/**
+ * Streaming nodes through the Node-RED runtime (bench/node-red-runtime.ts), same msgs,
+ * alternating rounds: moving-window mean over count windows of 10 … 100,000 values vs
+ * node-red-node-smooth (mean over the same counts), the empty `change` node hop as the
+ * ceiling, cov-filter vs the core `filter` (rbe) node in deadband mode (0.05 %); plus the
+ * pure core windows (mean+min+max read after every sample) in samples/s.
+ * Targets (performance.md): core ≥ 20 M samples/s at any length; moving-window ≥ 0.8×
+ * change; ≥ 1.2× smooth at 300, ≥ 4× at 100,000; flat in window length.
+ */
+import { CountWindow } from '../nodes/core/sliding-window';
+import { startBenchRuntime, type ChainNode } from './node-red-runtime';
+
+const FULL = process.env.BENCH_FULL === '1';
+const ROUNDS = FULL ? 5 : 3;
+const MSGS = FULL ? 1_000_000 : 200_000;
+const LENGTHS = [10, 300, 3000, 30_000, 100_000];
+const CORE_SAMPLES = FULL ? 20_000_000 : 5_000_000;
+
+const value = (i: number) => 50 + 0.01 * Math.sin(i / 7); // slow wobble: a deadband blocks almost all
+
+function stats(xs: number[]): { median: number; min: number; max: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return { median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, min: s[0], max: s[s.length - 1] };
+}
+const k = (x: number) => `${(x / 1000).toFixed(0)}k`;
+const range = (xs: number[]) => {
+  const s = stats(xs);
+  return `${k(s.median)} (${k(s.min)}–${k(s.max)})`;
+};
+const ratio = (a: number[], b: number[]) => {
+  const r = a.map((x, i) => x / b[i]);
+  const s = stats(r);
+  return `${s.median.toFixed(2)}× (${s.min.toFixed(2)}–${s.max.toFixed(2)})`;
+};
+
+function coreSamplesPerSecond(length: number): number {
+  const w = new CountWindow(length);
+  let sink = 0;
+  for (let i = 0; i < length; i++) w.add(i, value(i)); // fill first: steady state only
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < CORE_SAMPLES; i++) {
+    w.add(i, (i * 7919) % 1000);
+    sink += w.mean() + w.min() + w.max();
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (Number.isNaN(sink)) throw new Error('unreachable');
+  return CORE_SAMPLES / seconds;
+}
+
+/** Machine calibration: a trivial loop, to read the core figures against on a shared, loaded machine. */
+function plainLoopPerSecond(): number {
+  let s = 0;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < CORE_SAMPLES; i++) s += (i * 7919) % 1000;
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (s < 0) throw new Error('unreachable');
+  return CORE_SAMPLES / seconds;
+}
+
+export async function run(): Promise<void> {
+  const baseline = plainLoopPerSecond();
+  const rt = await startBenchRuntime({
+    nodeFiles: [
+      require.resolve('../nodes/moving-window/moving-window'),
+      require.resolve('../nodes/cov-filter/cov-filter'),
+    ], // node-red-node-smooth is found by Node-RED in the project's node_modules
+  });
+  const makeMsg = (i: number) => ({ topic: 'k', payload: value(i) });
+  const results = new Map<string, number[]>();
+  const record = (name: string, x: number) => results.set(name, [...(results.get(name) ?? []), x]);
+  const cases: Array<[string, ChainNode[], number, Record<string, unknown>?]> = [
+    ['change', [{ type: 'change', rules: [] }], 0],
+  ];
+  for (const n of LENGTHS) {
+    cases.push([
+      `moving-window ${n}`,
+      [{ type: 'moving-window', countWindow: n, hopSeconds: 0, aggregates: ['mean'] }],
+      n,
+    ]);
+    cases.push([`smooth ${n}`, [{ type: 'smooth', action: 'mean', count: n, mult: 'single', round: '' }], n]);
+  }
+  const marker = { topic: 'k', payload: 1e6 }; // a big change: passes every filter
+  cases.push(['cov-filter', [{ type: 'cov-filter', percent: 0.05 }], 0, marker]);
+  cases.push([
+    'rbe deadband',
+    [
+      {
+        type: 'rbe',
+        func: 'deadband',
+        gap: '0.05%',
+        start: '',
+        inout: 'out',
+        septopics: true,
+        property: 'payload',
+        topi: 'topic',
+      },
+    ],
+    0,
+    marker,
+  ]);
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, chain, warmup, lastMsg] of round % 2 ? [...cases].reverse() : cases) {
+        const m = await rt.measure(chain, { count: MSGS, warmup, makeMsg, lastMsg });
+        record(name, m.msgsPerSecond);
+      }
+      for (const n of LENGTHS) record(`core ${n}`, coreSamplesPerSecond(n));
+    }
+  } finally {
+    await rt.stop();
+  }
+  const r = (name: string) => results.get(name) as number[];
+  console.log(`${ROUNDS} rounds × ${MSGS.toLocaleString('en')} msgs; median (min–max), ratios per round`);
+  console.log(`change (empty hop)        ${range(r('change'))} msgs/s`);
+  console.log(
+    'window   moving-window msgs/s   smooth msgs/s          mw/smooth          mw/change          core samples/s (mean+min+max)',
+  );
+  for (const n of LENGTHS) {
+    const mw = r(`moving-window ${n}`);
+    const core = stats(r(`core ${n}`));
+    console.log(
+      `${String(n).padEnd(8)} ${range(mw).padEnd(22)} ${range(r(`smooth ${n}`)).padEnd(22)} ${ratio(mw, r(`smooth ${n}`)).padEnd(18)} ${ratio(mw, r('change')).padEnd(18)} ${(core.median / 1e6).toFixed(1)}M (${(core.min / 1e6).toFixed(1)}–${(core.max / 1e6).toFixed(1)}M)`,
+    );
+  }
+  console.log(
+    `machine calibration: a bare loop (i*7919)%1000 runs at ${(baseline / 1e6).toFixed(0)}M iterations/s`,
+  );
+  console.log(
+    `flatness: moving-window at 100,000 / at 10 = ${ratio(r('moving-window 100000'), r('moving-window 10'))}`,
+  );
+  console.log(
+    `cov-filter ${range(r('cov-filter'))} msgs/s, rbe deadband ${range(r('rbe deadband'))} msgs/s, ratio ${ratio(r('cov-filter'), r('rbe deadband'))}`,
+  );
+}

@@ -1,0 +1,493 @@
+/**
+ * Sliding windows over a stream of (time, value) samples, exact and O(1) amortized per
+ * sample whatever the window length (docs/adr/0010, 0011):
+ * - samples live in a growable ring buffer (typed arrays, head index; never Array.shift);
+ * - sum, mean and variance use the two-stacks scheme: the window is a front stack whose
+ *   suffix aggregates are rebuilt from the samples present when it runs empty, plus a
+ *   back stack with one running aggregate. A value that left the window is never
+ *   subtracted, so 1e12 followed by tiny values leaves no cancellation residue. Sums are
+ *   double-double (TwoSum), variance combines Welford aggregates with Chan's formula;
+ * - min and max use monotonic deques.
+ */
+import { MonotonicDeque } from './monotonic-deque';
+
+export type Aggregate = 'mean' | 'min' | 'max' | 'sum' | 'count' | 'stdev' | 'first' | 'last';
+export const AGGREGATES: readonly Aggregate[] = [
+  'mean',
+  'min',
+  'max',
+  'sum',
+  'count',
+  'stdev',
+  'first',
+  'last',
+];
+
+/** Aggregates of the samples in a window; null where undefined (empty window, stdev of one). */
+export interface WindowSummary {
+  count: number;
+  sum: number;
+  mean: number | null;
+  min: number | null;
+  max: number | null;
+  stdev: number | null;
+  first: number | null;
+  last: number | null;
+  firstTimeMs: number | null;
+  lastTimeMs: number | null;
+}
+
+/** Serialisable samples of a window (what the context store keeps). */
+export interface WindowSamples {
+  times: number[];
+  values: number[];
+}
+
+/** Running aggregate of a set of samples: double-double sum + Welford (n, mean, M2). */
+class Accumulator {
+  n = 0;
+  hi = 0;
+  lo = 0;
+  mean = 0;
+  m2 = 0;
+  min = Infinity;
+  max = -Infinity;
+  first = NaN;
+  last = NaN;
+  firstTimeMs = NaN;
+  lastTimeMs = NaN;
+
+  /** Folds in one sample that is later than every sample already in. */
+  add(timeMs: number, v: number): void {
+    const t = this.hi + v;
+    const bp = t - this.hi;
+    this.lo += this.hi - (t - bp) + (v - bp);
+    this.hi = t;
+    this.n++;
+    const d = v - this.mean;
+    this.mean += d / this.n;
+    this.m2 += d * (v - this.mean);
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+    if (this.n === 1) {
+      this.first = v;
+      this.firstTimeMs = timeMs;
+    }
+    this.last = v;
+    this.lastTimeMs = timeMs;
+  }
+
+  summary(): WindowSummary {
+    const n = this.n;
+    if (n === 0) {
+      return {
+        count: 0,
+        sum: 0,
+        mean: null,
+        min: null,
+        max: null,
+        stdev: null,
+        first: null,
+        last: null,
+        firstTimeMs: null,
+        lastTimeMs: null,
+      };
+    }
+    const sum = this.hi + this.lo;
+    return {
+      count: n,
+      sum,
+      mean: sum / n,
+      min: this.min,
+      max: this.max,
+      stdev: n > 1 ? Math.sqrt(Math.max(0, this.m2) / (n - 1)) : null,
+      first: this.first,
+      last: this.last,
+      firstTimeMs: this.firstTimeMs,
+      lastTimeMs: this.lastTimeMs,
+    };
+  }
+}
+
+/**
+ * FIFO of samples with O(1) amortized push/shift and O(1) aggregates. Samples are
+ * numbered by a sequence number; ring position = seq & mask.
+ */
+export class WindowQueue {
+  private mask = 15;
+  private times = new Float64Array(16);
+  private values = new Float64Array(16);
+  // Suffix aggregates of the front stack, by ring position.
+  private sHi = new Float64Array(16);
+  private sLo = new Float64Array(16);
+  private sMean = new Float64Array(16);
+  private sM2 = new Float64Array(16);
+  private headSeq = 0;
+  private tailSeq = 0;
+  private frontEnd = 0;
+  private bN = 0;
+  private bHi = 0;
+  private bLo = 0;
+  private bMean = 0;
+  private bM2 = 0;
+  private readonly minQ = new MonotonicDeque('min');
+  private readonly maxQ = new MonotonicDeque('max');
+
+  get size(): number {
+    return this.tailSeq - this.headSeq;
+  }
+
+  oldestTimeMs(): number {
+    return this.size > 0 ? this.times[this.headSeq & this.mask] : NaN;
+  }
+
+  newestTimeMs(): number {
+    return this.size > 0 ? this.times[(this.tailSeq - 1) & this.mask] : NaN;
+  }
+
+  push(timeMs: number, v: number): void {
+    if (this.tailSeq - this.headSeq > this.mask) this.grow();
+    const seq = this.tailSeq++;
+    const p = seq & this.mask;
+    this.times[p] = timeMs;
+    this.values[p] = v;
+    const t = this.bHi + v;
+    const bp = t - this.bHi;
+    this.bLo += this.bHi - (t - bp) + (v - bp);
+    this.bHi = t;
+    const n = ++this.bN;
+    const d = v - this.bMean;
+    this.bMean += d / n;
+    this.bM2 += d * (v - this.bMean);
+    this.minQ.push(seq, v);
+    this.maxQ.push(seq, v);
+  }
+
+  /** Removes the oldest sample. */
+  shift(): void {
+    if (this.headSeq === this.tailSeq) return;
+    if (this.headSeq === this.frontEnd) this.flip();
+    const seq = this.headSeq++;
+    this.minQ.evict(seq);
+    this.maxQ.evict(seq);
+  }
+
+  clear(): void {
+    this.headSeq = this.tailSeq = this.frontEnd = 0;
+    this.bN = this.bHi = this.bLo = this.bMean = this.bM2 = 0;
+    this.minQ.clear();
+    this.maxQ.clear();
+  }
+
+  sum(): number {
+    let hi = this.bHi;
+    let lo = this.bLo;
+    if (this.headSeq < this.frontEnd) {
+      const p = this.headSeq & this.mask;
+      const a = this.sHi[p];
+      const t = a + hi;
+      const bp = t - a;
+      lo += a - (t - bp) + (hi - bp) + this.sLo[p];
+      hi = t;
+    }
+    return hi + lo;
+  }
+
+  mean(): number {
+    const n = this.size;
+    return n > 0 ? this.sum() / n : NaN;
+  }
+
+  min(): number {
+    return this.minQ.peek();
+  }
+
+  max(): number {
+    return this.maxQ.peek();
+  }
+
+  /** Sample variance (n − 1), NaN below two samples. */
+  variance(): number {
+    const n = this.size;
+    if (n < 2) return NaN;
+    let m2 = this.bM2;
+    const nB = this.bN;
+    const nA = this.frontEnd - this.headSeq;
+    if (nA > 0) {
+      const p = this.headSeq & this.mask;
+      const delta = this.bMean - this.sMean[p];
+      m2 = nB > 0 ? this.sM2[p] + m2 + ((delta * delta * nA) / n) * nB : this.sM2[p];
+    }
+    return Math.max(0, m2) / (n - 1);
+  }
+
+  summary(): WindowSummary {
+    const n = this.size;
+    if (n === 0) return new Accumulator().summary();
+    const variance = this.variance();
+    return {
+      count: n,
+      sum: this.sum(),
+      mean: this.mean(),
+      min: this.min(),
+      max: this.max(),
+      stdev: n > 1 ? Math.sqrt(variance) : null,
+      first: this.values[this.headSeq & this.mask],
+      last: this.values[(this.tailSeq - 1) & this.mask],
+      firstTimeMs: this.oldestTimeMs(),
+      lastTimeMs: this.newestTimeMs(),
+    };
+  }
+
+  /** Calls `fn` for every sample, oldest first. */
+  forEach(fn: (timeMs: number, v: number) => void): void {
+    for (let s = this.headSeq; s < this.tailSeq; s++)
+      fn(this.times[s & this.mask], this.values[s & this.mask]);
+  }
+
+  toJSON(): WindowSamples {
+    const times: number[] = [];
+    const values: number[] = [];
+    this.forEach((t, v) => {
+      times.push(t);
+      values.push(v);
+    });
+    return { times, values };
+  }
+
+  /** Moves the whole back stack into the front stack, computing suffix aggregates. */
+  private flip(): void {
+    const { mask, values, sHi, sLo, sMean, sM2 } = this;
+    let hi = 0;
+    let lo = 0;
+    let mean = 0;
+    let m2 = 0;
+    let n = 0;
+    for (let s = this.tailSeq - 1; s >= this.headSeq; s--) {
+      const p = s & mask;
+      const v = values[p];
+      const t = hi + v;
+      const bp = t - hi;
+      lo += hi - (t - bp) + (v - bp);
+      hi = t;
+      n++;
+      const d = v - mean;
+      mean += d / n;
+      m2 += d * (v - mean);
+      sHi[p] = hi;
+      sLo[p] = lo;
+      sMean[p] = mean;
+      sM2[p] = m2;
+    }
+    this.frontEnd = this.tailSeq;
+    this.bN = this.bHi = this.bLo = this.bMean = this.bM2 = 0;
+  }
+
+  private grow(): void {
+    const oldMask = this.mask;
+    const cap = (oldMask + 1) * 2;
+    const mask = cap - 1;
+    const move = (from: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
+      const to = new Float64Array(cap);
+      for (let s = this.headSeq; s < this.tailSeq; s++) to[s & mask] = from[s & oldMask];
+      return to;
+    };
+    this.times = move(this.times);
+    this.values = move(this.values);
+    this.sHi = move(this.sHi);
+    this.sLo = move(this.sLo);
+    this.sMean = move(this.sMean);
+    this.sM2 = move(this.sM2);
+    this.mask = mask;
+  }
+}
+
+/** The last `length` samples, whatever their times. */
+export class CountWindow {
+  private readonly queue = new WindowQueue();
+
+  constructor(readonly length: number) {
+    if (!(Number.isInteger(length) && length >= 1))
+      throw new Error(`count window length ${length} must be ≥ 1`);
+  }
+
+  get size(): number {
+    return this.queue.size;
+  }
+
+  add(timeMs: number, value: number): void {
+    this.queue.push(timeMs, value);
+    if (this.queue.size > this.length) this.queue.shift();
+  }
+
+  mean(): number {
+    return this.queue.mean();
+  }
+  min(): number {
+    return this.queue.min();
+  }
+  max(): number {
+    return this.queue.max();
+  }
+
+  summary(): WindowSummary {
+    return this.queue.summary();
+  }
+
+  toJSON(): WindowSamples & { kind: 'count'; length: number } {
+    return { kind: 'count', length: this.length, ...this.queue.toJSON() };
+  }
+
+  static fromJSON(state: WindowSamples & { length: number }): CountWindow {
+    const w = new CountWindow(state.length);
+    for (let i = 0; i < state.times.length; i++) w.add(state.times[i], state.values[i]);
+    return w;
+  }
+}
+
+export interface SlidingWindowState extends WindowSamples {
+  kind: 'time';
+  lengthMs: number;
+  latenessMs: number;
+  maxTimeMs: number | null;
+  evictedThroughMs: number | null;
+  pending: WindowSamples;
+}
+
+/**
+ * Time window: the window ending at T holds the samples with time in (T − length, T].
+ * Samples may arrive up to `latenessMs` behind the newest one; they wait, sorted, in a
+ * small reorder buffer until the watermark (newest − lateness) passes them, so the ring
+ * stays in time order. `add` returns the reason when a sample is refused as late.
+ */
+export class SlidingWindow {
+  private readonly queue = new WindowQueue();
+  private pendingTimes: number[] = [];
+  private pendingValues: number[] = [];
+  private maxTimeMs = -Infinity;
+  private evictedThroughMs = -Infinity;
+
+  constructor(
+    readonly lengthMs: number,
+    readonly latenessMs = 0,
+  ) {
+    if (!(lengthMs > 0)) throw new Error(`window length ${lengthMs} ms must be > 0`);
+    if (!(latenessMs >= 0)) throw new Error(`lateness ${latenessMs} ms must be ≥ 0`);
+  }
+
+  /** Samples held (window + reorder buffer). */
+  get size(): number {
+    return this.queue.size + this.pendingTimes.length;
+  }
+
+  /** Time of the newest sample accepted (−Infinity before the first). */
+  get newestTimeMs(): number {
+    return this.maxTimeMs;
+  }
+
+  /**
+   * Adds a sample; `nowMs` (the clock) keeps samples stamped in the future out of the
+   * window until the clock reaches them. Returns undefined, or why the sample is late.
+   */
+  add(timeMs: number, value: number, nowMs = Infinity): string | undefined {
+    if (timeMs < this.maxTimeMs - this.latenessMs) {
+      return `sample at ${new Date(timeMs).toISOString()} is more than ${this.latenessMs / 1000} s behind the newest (${new Date(this.maxTimeMs).toISOString()})`;
+    }
+    if (timeMs <= this.evictedThroughMs) {
+      return `sample at ${new Date(timeMs).toISOString()} is not after the start of the current window (${new Date(this.evictedThroughMs).toISOString()})`;
+    }
+    if (timeMs > this.maxTimeMs) this.maxTimeMs = timeMs;
+    const releaseThrough = Math.min(this.maxTimeMs - this.latenessMs, nowMs);
+    if (this.pendingTimes.length === 0 && timeMs <= releaseThrough) {
+      this.queue.push(timeMs, value);
+    } else {
+      this.insertPending(timeMs, value);
+      this.release(releaseThrough);
+    }
+    // Windows still to come end at or after the clock, so what is older than one
+    // length before it can go now (keeps memory bounded between emissions).
+    if (releaseThrough - this.lengthMs > this.evictedThroughMs)
+      this.evictThrough(releaseThrough - this.lengthMs);
+    return undefined;
+  }
+
+  /** Aggregates of the window (endMs − length, endMs]; `endMs` must not go backwards. */
+  summary(endMs: number): WindowSummary {
+    this.release(Math.min(endMs, this.maxTimeMs - this.latenessMs));
+    this.evictThrough(endMs - this.lengthMs);
+    const pendingInWindow = this.pendingTimes.length > 0 && this.pendingTimes[0] <= endMs;
+    if (!pendingInWindow) return this.queue.summary();
+    const acc = new Accumulator();
+    this.queue.forEach((t, v) => acc.add(t, v));
+    for (let i = 0; i < this.pendingTimes.length && this.pendingTimes[i] <= endMs; i++) {
+      acc.add(this.pendingTimes[i], this.pendingValues[i]);
+    }
+    return acc.summary();
+  }
+
+  toJSON(): SlidingWindowState {
+    return {
+      kind: 'time',
+      lengthMs: this.lengthMs,
+      latenessMs: this.latenessMs,
+      maxTimeMs: Number.isFinite(this.maxTimeMs) ? this.maxTimeMs : null,
+      evictedThroughMs: Number.isFinite(this.evictedThroughMs) ? this.evictedThroughMs : null,
+      ...this.queue.toJSON(),
+      pending: { times: [...this.pendingTimes], values: [...this.pendingValues] },
+    };
+  }
+
+  static fromJSON(state: SlidingWindowState): SlidingWindow {
+    const w = new SlidingWindow(state.lengthMs, state.latenessMs);
+    for (let i = 0; i < state.times.length; i++) w.queue.push(state.times[i], state.values[i]);
+    w.pendingTimes = [...state.pending.times];
+    w.pendingValues = [...state.pending.values];
+    w.maxTimeMs = state.maxTimeMs ?? -Infinity;
+    w.evictedThroughMs = state.evictedThroughMs ?? -Infinity;
+    return w;
+  }
+
+  private evictThrough(cutMs: number): void {
+    if (cutMs > this.evictedThroughMs) this.evictedThroughMs = cutMs;
+    while (this.queue.size > 0 && this.queue.oldestTimeMs() <= cutMs) this.queue.shift();
+    let k = 0;
+    while (k < this.pendingTimes.length && this.pendingTimes[k] <= cutMs) k++;
+    if (k > 0) {
+      this.pendingTimes.splice(0, k);
+      this.pendingValues.splice(0, k);
+    }
+  }
+
+  private insertPending(timeMs: number, value: number): void {
+    const times = this.pendingTimes;
+    let i = times.length;
+    while (i > 0 && times[i - 1] > timeMs) i--; // usually appends: arrivals are nearly sorted
+    if (i === times.length) {
+      times.push(timeMs);
+      this.pendingValues.push(value);
+    } else {
+      times.splice(i, 0, timeMs);
+      this.pendingValues.splice(i, 0, value);
+    }
+  }
+
+  private release(throughMs: number): void {
+    const times = this.pendingTimes;
+    let k = 0;
+    while (k < times.length && times[k] <= throughMs) {
+      this.queue.push(times[k], this.pendingValues[k]);
+      k++;
+    }
+    if (k > 0) {
+      // The reorder buffer spans at most the lateness, so this splice stays small.
+      times.splice(0, k);
+      this.pendingValues.splice(0, k);
+    }
+  }
+}
+
+export type AnyWindowState = SlidingWindowState | (WindowSamples & { kind: 'count'; length: number });
+
+export function windowFromJSON(state: AnyWindowState): SlidingWindow | CountWindow {
+  return state.kind === 'count' ? CountWindow.fromJSON(state) : SlidingWindow.fromJSON(state);
+}
