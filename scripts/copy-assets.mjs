@@ -15,7 +15,11 @@ function copyTree(from, to, keep) {
   }
 }
 
-copyTree('nodes', 'dist/nodes', (f) => ['.html', '.svg', '.png'].includes(extname(f)) || f.includes('/locales/'));
+copyTree(
+  'nodes',
+  'dist/nodes',
+  (f) => ['.html', '.svg', '.png'].includes(extname(f)) || f.includes('/locales/'),
+);
 rmSync('examples', { recursive: true, force: true });
 mkdirSync('examples', { recursive: true });
 if (existsSync('flows')) copyTree('flows', 'examples', (f) => extname(f) === '.json');

@@ -123,7 +123,6 @@ export = (RED: NodeAPI) => {
     RED.nodes.createNode(this, config);
     const node = this;
     let broker: Aedes | undefined;
-    let tcp: TcpServer | undefined;
     let http: HttpServer | undefined;
     let wss: WebSocketServer | undefined;
     const sockets = new Set<Socket>();
@@ -144,7 +143,7 @@ export = (RED: NodeAPI) => {
     // started in the same deploy (the flows' mqtt out nodes) connect at their first try;
     // their sockets wait, unread, until the broker takes them.
     const pending: Socket[] = [];
-    tcp = createTcpServer((socket) => {
+    const tcp: TcpServer = createTcpServer((socket) => {
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
       if (broker) broker.handle(socket);
