@@ -60,6 +60,8 @@ export function appSettings(
     // The flows' mqtt out nodes reconnect quickly if they start before the embedded broker.
     mqttReconnectTime: 1000,
     diagnostics: { enabled: false },
+    // No phoning home (the app often runs offline) and no first-run opt-in dialog.
+    telemetry: { enabled: false, updateNotification: false },
     runtimeState: { enabled: false },
     logging: { console: { level: env.GRIDFLOW_LOG_LEVEL || 'info', metrics: false, audit: false } },
     editorTheme: {

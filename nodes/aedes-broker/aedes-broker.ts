@@ -6,6 +6,7 @@ import type { Node, NodeAPI, NodeDef } from '../shared/node-red-types';
 import { showStatus } from '../shared/status';
 import { configNumber } from '../shared/config-number';
 import { isAllowed, isLoopbackAddress, parseAccessRules, type AccessRule } from '../core/mqtt-access';
+import { failOnBadConfig } from '../shared/config-failure';
 
 interface AedesBrokerConfig extends NodeDef {
   port: string;
@@ -130,8 +131,7 @@ export = (RED: NodeAPI) => {
     try {
       settings = parseSettings(config, node.credentials ?? {});
     } catch (err) {
-      node.error((err as Error).message);
-      showStatus(node, 'error', 'bad config');
+      failOnBadConfig(node, err);
       return;
     }
     const showClients = () => {

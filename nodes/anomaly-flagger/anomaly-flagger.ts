@@ -9,6 +9,7 @@ import {
   type StreamAnomalyState,
   type ZScore,
 } from '../core/fleet-anomaly';
+import { failOnBadConfig } from '../shared/config-failure';
 
 interface AnomalyFlaggerConfig extends NodeDef {
   mode: 'fleet' | 'stream';
@@ -72,8 +73,7 @@ export = (RED: NodeAPI) => {
       const saved = settings.mode === 'stream' ? loadState<StreamAnomalyState>(node) : undefined;
       stream = new StreamAnomalyDetector(settings.k, settings.windowSize, settings.minCount, saved);
     } catch (err) {
-      node.error((err as Error).message);
-      showStatus(node, 'error', 'bad config');
+      failOnBadConfig(node, err);
       return;
     }
     const valuePath = memberPath(settings.property);

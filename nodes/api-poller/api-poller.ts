@@ -21,6 +21,7 @@ import { clockTime, showStatus } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
 import type { ApiEndpoint } from '../api-endpoint/api-endpoint-types';
 import { PollLoop, type Schedule } from './poll-loop';
+import { failOnBadConfig } from '../shared/config-failure';
 
 interface ApiPollerConfig extends NodeDef {
   endpoint: string;
@@ -56,8 +57,7 @@ export = (RED: NodeAPI) => {
       if (!endpoint) throw new Error('no api-endpoint selected (choose or add one in the node)');
       s = parseSettings(config);
     } catch (err) {
-      node.error((err as Error).message);
-      showStatus(node, 'error', 'bad config');
+      failOnBadConfig(node, err);
       return;
     }
     const settings = s;

@@ -19,6 +19,7 @@ import { readKey, readMsgPath } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
 import { showStatus } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import { failOnBadConfig } from '../shared/config-failure';
 
 interface CarbonFootprintConfig extends NodeDef {
   keyProperty: string;
@@ -57,8 +58,7 @@ export = (RED: NodeAPI) => {
     try {
       keepDays = configNumber(config.keepDays, 'keepDays', 7, { min: 1, max: 366, integer: true });
     } catch (err) {
-      node.error((err as Error).message);
-      showStatus(node, 'error', 'bad config');
+      failOnBadConfig(node, err);
       return;
     }
     const keyProperty = (config.keyProperty || 'topic').trim();

@@ -9,6 +9,7 @@ import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
 import { compactCount, showStatus } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import { failOnBadConfig } from '../shared/config-failure';
 
 interface CovFilterConfig extends NodeDef {
   property?: string;
@@ -28,6 +29,14 @@ function reader(RED: NodeAPI, path: string): (msg: Msg) => unknown {
 export = (RED: NodeAPI) => {
   function CovFilterNode(this: Node, config: CovFilterConfig) {
     RED.nodes.createNode(this, config);
+    try {
+      startCovFilter.call(this, config);
+    } catch (err) {
+      failOnBadConfig(this, err);
+    }
+  }
+
+  function startCovFilter(this: Node, config: CovFilterConfig) {
     const property = config.property || 'payload';
     const keyProperty = config.keyProperty ?? 'topic';
     const rule = new CovRule(

@@ -11,6 +11,7 @@ import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
 import { compactCount, showStatus } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import { failOnBadConfig } from '../shared/config-failure';
 
 interface CovResamplerConfig extends NodeDef {
   property?: string;
@@ -44,6 +45,14 @@ function bucketMsg(key: string, b: Bucket): Msg {
 export = (RED: NodeAPI) => {
   function CovResamplerNode(this: Node, config: CovResamplerConfig) {
     RED.nodes.createNode(this, config);
+    try {
+      startCovResampler.call(this, config);
+    } catch (err) {
+      failOnBadConfig(this, err);
+    }
+  }
+
+  function startCovResampler(this: Node, config: CovResamplerConfig) {
     const method = (config.method || 'locf') as ResampleMethod;
     if (method !== 'locf' && method !== 'linear')
       throw new Error(`method "${method}" must be locf or linear`);

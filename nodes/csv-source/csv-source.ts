@@ -15,6 +15,7 @@ import {
   type CsvRunSettings,
   type FileReport,
 } from './csv-file-run';
+import { failOnBadConfig } from '../shared/config-failure';
 
 interface CsvSourceConfig extends NodeDef {
   path: string;
@@ -91,8 +92,7 @@ export = (RED: NodeAPI) => {
       if (settings.mapping.output === 'points' && !settings.mapping.measurement)
         throw new Error('output points needs a Measurement');
     } catch (err) {
-      node.error((err as Error).message);
-      showStatus(node, 'error', 'bad config');
+      failOnBadConfig(node, err);
       return;
     }
     const doneFolder = (config.doneFolder || '').trim();

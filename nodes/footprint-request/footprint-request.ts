@@ -8,6 +8,7 @@ import { quoteIdentifier } from '../core/series-query';
 import { httpRequestParts, setReply } from '../shared/http-reply';
 import { showStatus } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import { failOnBadConfig } from '../shared/config-failure';
 
 interface FootprintRequestConfig extends NodeDef {
   measurement: string;
@@ -26,8 +27,7 @@ export = (RED: NodeAPI) => {
       quoteIdentifier(settings.measurement, 'measurement');
       quoteIdentifier(settings.tag, 'tag');
     } catch (err) {
-      node.error((err as Error).message);
-      showStatus(node, 'error', 'bad config');
+      failOnBadConfig(node, err);
       return;
     }
     let served = 0;

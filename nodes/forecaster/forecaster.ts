@@ -8,6 +8,7 @@ import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
 import type { Done, Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
 import { showStatus } from '../shared/status';
+import { failOnBadConfig } from '../shared/config-failure';
 
 interface ForecasterConfig extends NodeDef {
   model?: string;
@@ -96,9 +97,7 @@ export = (RED: NodeAPI) => {
     try {
       settings = parseSettings(config);
     } catch (err) {
-      this.error((err as Error).message);
-      showStatus(this, 'error', 'bad config');
-      this.on('input', (_input, _send, done: Done) => done(err as Error));
+      failOnBadConfig(this, err);
       return;
     }
     const streams = new Map<string, ForecastStream>();

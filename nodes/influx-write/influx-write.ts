@@ -12,6 +12,7 @@ import { InfluxWriter } from '../shared/influx-writer';
 import { configNumber } from '../shared/config-number';
 import { compactCount, showStatus } from '../shared/status';
 import { isPointShape, LineBuilder, PRECISIONS, type Point, type Precision } from '../core/line-protocol';
+import { failOnBadConfig } from '../shared/config-failure';
 
 interface InfluxWriteConfig extends NodeDef {
   connection: string;
@@ -91,8 +92,7 @@ export = (RED: NodeAPI) => {
     try {
       settings = parseSettings(config);
     } catch (err) {
-      node.error((err as Error).message);
-      showStatus(node, 'error', 'bad config');
+      failOnBadConfig(node, err);
       return;
     }
     const connection = RED.nodes.getNode(config.connection) as InfluxConnectionNode | null;

@@ -12,6 +12,7 @@ import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
 import { compactCount, showStatus } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import { failOnBadConfig } from '../shared/config-failure';
 
 interface MovingWindowConfig extends NodeDef {
   property?: string;
@@ -103,6 +104,14 @@ function reader(RED: NodeAPI, path: string): (msg: Msg) => unknown {
 export = (RED: NodeAPI) => {
   function MovingWindowNode(this: Node, config: MovingWindowConfig) {
     RED.nodes.createNode(this, config);
+    try {
+      startMovingWindow.call(this, config);
+    } catch (err) {
+      failOnBadConfig(this, err);
+    }
+  }
+
+  function startMovingWindow(this: Node, config: MovingWindowConfig) {
     const settings = parseSettings(config);
     const { aggregates, windowMs, hopMs, count, emitEmpty } = settings;
     const windows = new KeyedWindows(

@@ -7,6 +7,7 @@ import { configNumber } from '../shared/config-number';
 import { readMsgPath } from '../shared/msg-property';
 import { showStatus } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
+import { failOnBadConfig } from '../shared/config-failure';
 
 interface RainNextHourConfig extends NodeDef {
   property: string;
@@ -26,12 +27,12 @@ export = (RED: NodeAPI) => {
         integer: true,
       });
     } catch (err) {
-      node.error((err as Error).message);
-      showStatus(node, 'error', 'bad config');
+      failOnBadConfig(node, err);
       return;
     }
     const property = config.property || 'payload';
     const unit = config.unit === 'mm' ? 'mm' : 'mm/h';
+    showStatus(node, 'idle', 'waiting for data');
 
     node.on('input', (input, send, done: Done) => {
       const msg = input as Msg;

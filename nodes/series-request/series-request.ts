@@ -8,6 +8,7 @@ import { configNumber } from '../shared/config-number';
 import { httpRequestParts, setReply } from '../shared/http-reply';
 import { showStatus } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import { failOnBadConfig } from '../shared/config-failure';
 
 interface SeriesRequestConfig extends NodeDef {
   measurement: string;
@@ -37,8 +38,7 @@ export = (RED: NodeAPI) => {
     try {
       settings = parseSettings(config);
     } catch (err) {
-      node.error((err as Error).message);
-      showStatus(node, 'error', 'bad config');
+      failOnBadConfig(node, err);
       return;
     }
     let served = 0;

@@ -13,6 +13,7 @@ export = (RED: NodeAPI) => {
     const node = this;
     let answered = 0;
     let missing = 0;
+    showStatus(node, 'idle', 'ready');
     node.on('input', (input, nodeSend, done: Done) => {
       const msg = input as Msg;
       const send = nodeSend as Send;

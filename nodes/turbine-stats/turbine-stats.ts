@@ -10,6 +10,7 @@ import {
   type TurbineStatsState,
 } from '../core/turbine-stats';
 import { DEFAULT_MAD_THRESHOLD, type ImputeMethod } from '../core/turbine-cleaning';
+import { failOnBadConfig } from '../shared/config-failure';
 
 interface TurbineStatsConfig extends NodeDef {
   turbineProperty: string;
@@ -77,8 +78,7 @@ export = (RED: NodeAPI) => {
       settings = parseSettings(config);
       stats = new TurbineStats(settings.options, loadState<TurbineStatsState>(node));
     } catch (err) {
-      node.error((err as Error).message);
-      showStatus(node, 'error', 'bad config');
+      failOnBadConfig(node, err);
       return;
     }
     let emitted = 0;

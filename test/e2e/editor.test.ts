@@ -1,0 +1,374 @@
+/**
+ * The Node-RED editor of the running app, used in a real browser (Debian's Chromium
+ * driven by playwright-core) as an operator uses it: the gridflow palette, each node's
+ * edit dialog and help, Import > Examples for every shipped flow, Deploy, status dots.
+ * Screenshots go to test-artifacts/ (not committed). With GRIDFLOW_DOCS_SCREENSHOT=1 the
+ * test also refreshes docs/editor.png, the README's picture of a shipped tab.
+ */
+import assert from 'node:assert/strict';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startApp, type RunningApp } from '../harness/app';
+import { startTestInfluxd, type TestInfluxd } from '../harness/influxd';
+import { startReplayServer, type ReplayServer } from '../harness/replay-server';
+
+const repoRoot = resolve(__dirname, '..', '..', '..');
+const ARTIFACTS = join(repoRoot, 'test-artifacts', 'editor');
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--headless',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
+const MODULE = '@gridflow/node-red-gridflow';
+const declaredTypes = Object.keys(
+  (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { 'node-red': { nodes: object } })[
+    'node-red'
+  ].nodes,
+);
+const shippedFlows = readdirSync(join(repoRoot, 'flows'))
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((f) => f.replace(/\.json$/, ''));
+
+interface TypeInfo {
+  type: string;
+  category: string;
+  label: string;
+  /** For a config type: a node type with a property that uses it, and that property. */
+  usedBy?: { type: string; property: string };
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+}
+
+/** Drags a palette node onto the workspace as a person does; returns the new node's id. */
+async function addFromPalette(page: Page, type: string, x: number, y: number): Promise<string> {
+  const ids = () =>
+    page.evaluate(() => {
+      const all: string[] = [];
+      RED.nodes.eachNode((n: { id: string }) => {
+        all.push(n.id);
+      });
+      return all;
+    });
+  const source = page.locator(
+    `#red-ui-palette-container-gridflow .red-ui-palette-node[data-palette-type="${type}"]`,
+  );
+  await source.scrollIntoViewIfNeeded();
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const before = new Set(await ids());
+    await source.dragTo(page.locator('#red-ui-workspace-chart'), { targetPosition: { x, y }, steps: 20 });
+    await page.waitForTimeout(200);
+    const added = (await ids()).filter((id) => !before.has(id));
+    if (added.length === 1) return added[0];
+  }
+  throw new Error(`dragging ${type} from the palette did not add a node`);
+}
+
+/** The h3 headings of the help shown in the help sidebar. */
+async function helpHeadings(page: Page, title: string): Promise<string[]> {
+  const help = page.locator('.red-ui-help:visible').filter({ hasText: title }).last();
+  await help.locator('h3').first().waitFor({ timeout: 5_000 });
+  return (await help.locator('h3').allInnerTexts()).map((t) => t.trim());
+}
+
+declare const RED: {
+  nodes: {
+    eachNode(
+      cb: (n: { id: string; type: string; z: string; valid?: boolean; validationErrors?: string[] }) => void,
+    ): void;
+    getType(type: string): { category: string; defaults?: Record<string, { type?: string }> } | undefined;
+    node(id: string): { id: string; type: string; z?: string; status?: { fill?: string } } | undefined;
+    workspace(id: string): { id: string; label: string } | undefined;
+  };
+  utils: { getPaletteLabel(type: string, def: unknown): string };
+  view: { select(selection: unknown): void };
+  workspaces: { show(id: string): void; active(): string };
+};
+
+describe('the editor in a real browser (Chromium driven by playwright-core)', function () {
+  this.timeout(300_000);
+  let work: string;
+  let influx: TestInfluxd;
+  let api: ReplayServer;
+  let app: RunningApp;
+  let context: BrowserContext;
+  let page: Page;
+  let types: TypeInfo[];
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: sudo apt-get install -y chromium`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    work = mkdtempSync(join(tmpdir(), 'gridflow-editor-'));
+    const dataDir = join(work, 'data');
+    cpSync(join(repoRoot, 'data'), dataDir, { recursive: true });
+    const userDir = join(work, 'userdir');
+    mkdirSync(userDir);
+    // An empty flow file: the shipped tabs arrive through Import > Examples, as a user does it.
+    writeFileSync(join(userDir, 'flows.json'), '[]');
+    influx = await startTestInfluxd('gridflow');
+    api = await startReplayServer();
+    api.fixture(
+      '/dataset/PowerSystemRightNow',
+      'statnett/PowerSystemRightNow_sample_2026-04-08.extracted_from_test_fixture.json',
+    );
+    api.fixture('/intensity/2019-11-25T00:00Z/2019-11-26T00:00Z', 'carbon/carbon_intensity_2019-11-25.json');
+    app = await startApp({
+      userDir,
+      env: {
+        INFLUX_URL: influx.url,
+        INFLUX_DB: 'gridflow',
+        GRIDFLOW_DATA_DIR: dataDir,
+        ENERGIDATASERVICE_URL: api.url,
+        CARBON_INTENSITY_URL: api.url,
+        OPENWEATHER_URL: api.url,
+      },
+    });
+    context = await chromium.launchPersistentContext(join(work, 'chromium-profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1280, height: 760 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(app.url);
+    await page.locator('#red-ui-palette-container-gridflow').waitFor({ timeout: 60_000 });
+    // Node-RED 4.1 asks once about update notifications; answer as a user would.
+    const noThanks = page.getByRole('button', { name: /do not enable/i });
+    await noThanks
+      .waitFor({ timeout: 10_000 })
+      .then(() => noThanks.click())
+      .catch(() => undefined);
+    types = await page.evaluate((declared) => {
+      return declared.map((type) => {
+        const def = RED.nodes.getType(type);
+        if (!def) return { type, category: '', label: type };
+        let usedBy: { type: string; property: string } | undefined;
+        if (def.category === 'config')
+          for (const other of declared) {
+            const defaults = RED.nodes.getType(other)?.defaults ?? {};
+            const property = Object.keys(defaults).find((p) => defaults[p].type === type);
+            if (property && RED.nodes.getType(other)?.category !== 'config') {
+              usedBy = { type: other, property };
+              break;
+            }
+          }
+        return { type, category: def.category, label: RED.utils.getPaletteLabel(type, def), usedBy };
+      });
+    }, declaredTypes);
+  });
+
+  after(async () => {
+    if (page) await shot(page, 'zz-last').catch(() => undefined);
+    await context?.close();
+    if (app) writeFileSync(join(ARTIFACTS, 'app.log'), app.logs());
+    await app?.dispose();
+    await api?.close();
+    await influx?.dispose();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('lists every gridflow node of package.json in the gridflow palette category', async () => {
+    const missing = types.filter((t) => t.category === '').map((t) => t.type);
+    assert.deepEqual(missing, [], 'types the editor does not know');
+    const inPalette = await page
+      .locator('#red-ui-palette-container-gridflow .red-ui-palette-node')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-palette-type')));
+    const paletteTypes = types.filter((t) => t.category !== 'config').map((t) => t.type);
+    assert.deepEqual([...inPalette].sort(), [...paletteTypes].sort());
+    for (const t of types.filter((x) => x.category !== 'config'))
+      assert.equal(t.category, 'gridflow', t.type);
+    await shot(page, '01-palette');
+  });
+
+  it('opens the edit dialog and the help (Inputs, Outputs, Details) of every gridflow node', async () => {
+    const problems: string[] = [];
+    const regular = types.filter((t) => t.category !== 'config');
+    for (const [i, t] of regular.entries()) {
+      const id = await addFromPalette(page, t.type, 160 + (i % 3) * 260, 80 + Math.floor(i / 3) * 70);
+      const node = page.locator(
+        `#red-ui-workspace-chart g.red-ui-flow-node-group[id="${id}"] rect.red-ui-flow-node`,
+      );
+      await node.dblclick();
+      const tray = page.locator('.red-ui-tray').last();
+      await tray.locator('.red-ui-tray-header').waitFor();
+      await page.waitForTimeout(300);
+      const header = await tray.locator('.red-ui-tray-header').innerText();
+      if (!header.includes('Edit')) problems.push(`${t.type}: edit dialog header "${header}"`);
+      const inputs = await tray.locator('[id^="node-input-"]').count();
+      if (inputs < 2) problems.push(`${t.type}: edit dialog has ${inputs} inputs`);
+      await shot(page, `02-edit-${t.type}`);
+      const configUsers = types.filter((c) => c.usedBy?.type === t.type);
+      for (const c of configUsers) {
+        await tray.locator(`#node-input-btn-${c.usedBy!.property}-add`).click();
+        const configTray = page.locator('.red-ui-tray').last();
+        await page.waitForTimeout(500);
+        const configHeader = await configTray.locator('.red-ui-tray-header').innerText();
+        if (!configHeader.includes(c.type) && !configHeader.includes(c.label))
+          problems.push(`${c.type}: config dialog header "${configHeader}"`);
+        const configInputs = await configTray.locator('[id^="node-config-input-"]').count();
+        if (configInputs < 2) problems.push(`${c.type}: config dialog has ${configInputs} inputs`);
+        await shot(page, `02-edit-${c.type}`);
+        await configTray.locator('#node-config-dialog-cancel').click();
+        await page.waitForTimeout(300);
+      }
+      await page.locator('#node-dialog-cancel').click();
+      await page.waitForTimeout(300);
+
+      await node.click();
+      await page.keyboard.press('Control+g');
+      await page.keyboard.press('h');
+      try {
+        const headings = await helpHeadings(page, t.label);
+        for (const h of ['Inputs', 'Outputs', 'Details'])
+          if (!headings.includes(h))
+            problems.push(`${t.type}: help has no ${h} heading (${headings.join(', ')})`);
+      } catch (err) {
+        problems.push(`${t.type}: no help shown (${(err as Error).message.split('\n')[0]})`);
+      }
+      await shot(page, `03-help-${t.type}`);
+    }
+    for (const c of types.filter((x) => x.category === 'config' && !x.usedBy))
+      problems.push(`${c.type}: no gridflow node uses this config node`);
+    assert.deepEqual(problems, []);
+    // leave the workspace as it was: delete the test nodes, deploy nothing
+    await page.locator('#red-ui-workspace-chart').click({ position: { x: 20, y: 20 } });
+    await page.keyboard.press('Control+a');
+    await page.keyboard.press('Delete');
+  });
+
+  it('imports every shipped flow from Import > Examples, deploys it, and the gridflow nodes show a status', async () => {
+    for (const flow of shippedFlows) {
+      await page.locator('#red-ui-header-button-sidemenu').click();
+      await page.locator('#menu-item-import').click();
+      const dialog = page.locator('#red-ui-clipboard-dialog');
+      await dialog.waitFor();
+      await dialog.getByRole('link', { name: 'Examples' }).click();
+      const examples = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
+      const moduleItem = examples.locator('.red-ui-treeList-label').filter({ hasText: MODULE }).first();
+      const flowItem = examples
+        .locator('.red-ui-treeList-label')
+        .filter({ hasText: new RegExp(`^\\s*${flow}\\s*$`) });
+      if (!(await flowItem.first().isVisible())) await moduleItem.click();
+      await flowItem.first().click();
+      await page.locator('#red-ui-clipboard-dialog-ok').click();
+      // the shared config nodes (broker, InfluxDB) already exist after the first tab:
+      // keep the existing ones and import the rest
+      const conflict = page.getByRole('button', { name: /view nodes/i });
+      const imported = () => page.evaluate((id) => Boolean(RED.nodes.workspace(id)), `tab.${flow}`);
+      for (let i = 0; i < 40 && !(await imported()); i++) {
+        if (await conflict.isVisible()) {
+          await conflict.click();
+          await page.locator('#red-ui-clipboard-dialog-import-conflict').click();
+        }
+        await page.waitForTimeout(250);
+      }
+      await page.waitForTimeout(500);
+      await page.mouse.click(400, 400); // drop the imported selection where it is
+      await shot(page, `04-import-${flow}`);
+    }
+    const tabIds = shippedFlows.map((f) => `tab.${f}`);
+    const present = await page.evaluate((ids) => ids.filter((id) => RED.nodes.workspace(id)), tabIds);
+    assert.deepEqual(present, tabIds, 'every shipped tab was imported');
+
+    // what the editor's validators say about the shipped nodes (red triangles on the canvas)
+    const invalid = await page.evaluate((tabs) => {
+      const found: string[] = [];
+      RED.nodes.eachNode((n) => {
+        if (tabs.includes(n.z) && n.valid === false)
+          found.push(`${n.z} ${n.type} ${n.id}: invalid ${(n.validationErrors ?? []).join(', ')}`);
+      });
+      return found;
+    }, tabIds);
+    await page.locator('#red-ui-header-button-deploy').click();
+    const confirm = page.getByRole('button', { name: 'Confirm deploy' });
+    const deployed = page.getByText(/Successfully deployed/i);
+    await Promise.race([confirm.waitFor({ timeout: 30_000 }), deployed.waitFor({ timeout: 30_000 })]);
+    if (await confirm.isVisible()) {
+      await shot(page, '05-deploy-invalid-nodes');
+      await confirm.click();
+    }
+    await deployed.waitFor({ timeout: 30_000 });
+
+    // the editor keeps each node's last status (also for tabs not on screen)
+    const nodeIds = await page.evaluate(
+      ({ tabs, wanted }) => {
+        const found: string[] = [];
+        RED.nodes.eachNode((n) => {
+          if (tabs.includes(n.z) && wanted.includes(n.type)) found.push(n.id);
+        });
+        return found;
+      },
+      { tabs: tabIds, wanted: types.filter((t) => t.category !== 'config').map((t) => t.type) },
+    );
+    assert.ok(nodeIds.length > 0, 'the shipped tabs hold no gridflow nodes');
+    const withStatus = (ids: string[]) =>
+      page.evaluate((all) => all.filter((id) => Boolean(RED.nodes.node(id)?.status?.fill)), ids);
+    const deadline = Date.now() + 20_000;
+    let shown = await withStatus(nodeIds);
+    while (shown.length < nodeIds.length && Date.now() < deadline) {
+      await page.waitForTimeout(500);
+      shown = await withStatus(nodeIds);
+    }
+    const withoutStatus = await page.evaluate(
+      (ids) => ids.map((id) => `${RED.nodes.node(id)?.type} ${id}`),
+      nodeIds.filter((id) => !shown.includes(id)),
+    );
+    for (const flow of shippedFlows) {
+      await page.evaluate((id) => RED.workspaces.show(id), `tab.${flow}`);
+      await page.waitForTimeout(300);
+      const dots = await page
+        .locator('#red-ui-workspace-chart .red-ui-flow-node-status[class*="-status-"]')
+        .count();
+      const expected = await page.evaluate(
+        ({ ids, tab }) => ids.filter((id) => RED.nodes.node(id)?.z === tab).length,
+        { ids: shown, tab: `tab.${flow}` },
+      );
+      assert.ok(
+        dots >= expected,
+        `${flow}: ${dots} status dots on the canvas for ${expected} nodes with a status`,
+      );
+      await shot(page, `05-running-${flow}`);
+    }
+    if (process.env.GRIDFLOW_DOCS_SCREENSHOT === '1') {
+      const tab = shippedFlows.includes('carbon-footprint') ? 'carbon-footprint' : shippedFlows[0];
+      await page.evaluate((id) => RED.workspaces.show(id), `tab.${tab}`);
+      await page.locator('#red-ui-workspace-chart').click({ position: { x: 10, y: 10 } });
+      await page.keyboard.press('Control+Space'); // hide the sidebar: the flow gets the width
+      await page.locator('#red-ui-view-zoom-out').click();
+      await page.evaluate(() =>
+        document.querySelectorAll('#red-ui-palette *').forEach((el) => {
+          if (el.scrollTop > 0) el.scrollTop = 0;
+        }),
+      );
+      await page.mouse.move(600, 600);
+      await page.locator('#red-ui-workspace-chart').evaluate((el) => el.scrollTo(0, 0));
+      await page.waitForTimeout(1_000);
+      await page.screenshot({ path: join(repoRoot, 'docs', 'editor.png') });
+      await page.keyboard.press('Control+Space');
+    }
+    assert.deepEqual(
+      { invalid, withoutStatus },
+      { invalid: [], withoutStatus: [] },
+      'shipped nodes the editor marks invalid / gridflow nodes without a status after deploy',
+    );
+  });
+});
