@@ -7,10 +7,10 @@
  *   back stack with one running aggregate. A value that left the window is never
  *   subtracted, so 1e12 followed by tiny values leaves no cancellation residue. Sums are
  *   double-double (TwoSum), variance combines Welford aggregates with Chan's formula;
- * - min and max use monotonic deques.
+ * - min and max use the same two stacks (suffix min/max in the front stack, a running
+ *   min/max in the back stack): exact, with no data-dependent loop per sample, unlike a
+ *   monotonic deque, whose pop loop mispredicts on unordered values.
  */
-import { MonotonicDeque } from './monotonic-deque';
-
 export type Aggregate = 'mean' | 'min' | 'max' | 'sum' | 'count' | 'stdev' | 'first' | 'last';
 export const AGGREGATES: readonly Aggregate[] = [
   'mean',
@@ -112,6 +112,12 @@ class Accumulator {
 /**
  * FIFO of samples with O(1) amortized push/shift and O(1) aggregates. Samples are
  * numbered by a sequence number; ring position = seq & mask.
+ *
+ * Hot path (push + shift + sum/min/max): one TwoSum and two compares per push; the front
+ * stack's suffix sums, mins and maxes are rebuilt in one pass when it runs empty. The
+ * Welford (mean, M2) aggregates that only variance needs are folded in lazily, at the
+ * first variance read, over the same samples in the same order as an eager fold, so the
+ * results are bit-identical and a mean/min/max-only reader pays no division per sample.
  */
 export class WindowQueue {
   private mask = 15;
@@ -122,68 +128,73 @@ export class WindowQueue {
   private sLo = new Float64Array(16);
   private sMean = new Float64Array(16);
   private sM2 = new Float64Array(16);
+  private sMin = new Float64Array(16);
+  private sMax = new Float64Array(16);
   private headSeq = 0;
   private tailSeq = 0;
+  // Front stack: seqs [headSeq, frontEnd); back stack: [frontEnd, tailSeq).
   private frontEnd = 0;
-  private bN = 0;
   private bHi = 0;
   private bLo = 0;
+  private bMin = Infinity;
+  private bMax = -Infinity;
+  // Welford aggregate of the back stack through seq bWelfordEnd (exclusive).
+  private bWelfordEnd = 0;
   private bMean = 0;
   private bM2 = 0;
-  private readonly minQ = new MonotonicDeque('min');
-  private readonly maxQ = new MonotonicDeque('max');
+  // Whether sMean/sM2 hold the suffix Welford aggregates of the current front stack.
+  private frontWelford = true;
 
   get size(): number {
     return this.tailSeq - this.headSeq;
   }
 
   oldestTimeMs(): number {
-    return this.size > 0 ? this.times[this.headSeq & this.mask] : NaN;
+    return this.tailSeq > this.headSeq ? this.times[this.headSeq & this.mask] : NaN;
   }
 
   newestTimeMs(): number {
-    return this.size > 0 ? this.times[(this.tailSeq - 1) & this.mask] : NaN;
+    return this.tailSeq > this.headSeq ? this.times[(this.tailSeq - 1) & this.mask] : NaN;
   }
 
   push(timeMs: number, v: number): void {
-    if (this.tailSeq - this.headSeq > this.mask) this.grow();
-    const seq = this.tailSeq++;
+    const seq = this.tailSeq;
+    if (seq - this.headSeq > this.mask) this.grow();
     const p = seq & this.mask;
+    this.tailSeq = seq + 1;
     this.times[p] = timeMs;
     this.values[p] = v;
-    const t = this.bHi + v;
-    const bp = t - this.bHi;
-    this.bLo += this.bHi - (t - bp) + (v - bp);
+    const hi = this.bHi;
+    const t = hi + v;
+    const bp = t - hi;
+    this.bLo += hi - (t - bp) + (v - bp);
     this.bHi = t;
-    const n = ++this.bN;
-    const d = v - this.bMean;
-    this.bMean += d / n;
-    this.bM2 += d * (v - this.bMean);
-    this.minQ.push(seq, v);
-    this.maxQ.push(seq, v);
+    if (v < this.bMin) this.bMin = v;
+    if (v > this.bMax) this.bMax = v;
   }
 
   /** Removes the oldest sample. */
   shift(): void {
-    if (this.headSeq === this.tailSeq) return;
-    if (this.headSeq === this.frontEnd) this.flip();
-    const seq = this.headSeq++;
-    this.minQ.evict(seq);
-    this.maxQ.evict(seq);
+    const seq = this.headSeq;
+    if (seq === this.tailSeq) return;
+    if (seq === this.frontEnd) this.flip();
+    this.headSeq = seq + 1;
   }
 
   clear(): void {
-    this.headSeq = this.tailSeq = this.frontEnd = 0;
-    this.bN = this.bHi = this.bLo = this.bMean = this.bM2 = 0;
-    this.minQ.clear();
-    this.maxQ.clear();
+    this.headSeq = this.tailSeq = this.frontEnd = this.bWelfordEnd = 0;
+    this.bHi = this.bLo = this.bMean = this.bM2 = 0;
+    this.frontWelford = true;
+    this.bMin = Infinity;
+    this.bMax = -Infinity;
   }
 
   sum(): number {
     let hi = this.bHi;
     let lo = this.bLo;
-    if (this.headSeq < this.frontEnd) {
-      const p = this.headSeq & this.mask;
+    const head = this.headSeq;
+    if (head < this.frontEnd) {
+      const p = head & this.mask;
       const a = this.sHi[p];
       const t = a + hi;
       const bp = t - a;
@@ -194,24 +205,37 @@ export class WindowQueue {
   }
 
   mean(): number {
-    const n = this.size;
+    const n = this.tailSeq - this.headSeq;
     return n > 0 ? this.sum() / n : NaN;
   }
 
+  /** Smallest value, NaN when empty. */
   min(): number {
-    return this.minQ.peek();
+    const head = this.headSeq;
+    if (head < this.frontEnd) {
+      const a = this.sMin[head & this.mask];
+      return a <= this.bMin ? a : this.bMin;
+    }
+    return head < this.tailSeq ? this.bMin : NaN;
   }
 
+  /** Largest value, NaN when empty. */
   max(): number {
-    return this.maxQ.peek();
+    const head = this.headSeq;
+    if (head < this.frontEnd) {
+      const a = this.sMax[head & this.mask];
+      return a >= this.bMax ? a : this.bMax;
+    }
+    return head < this.tailSeq ? this.bMax : NaN;
   }
 
   /** Sample variance (n − 1), NaN below two samples. */
   variance(): number {
-    const n = this.size;
+    const n = this.tailSeq - this.headSeq;
     if (n < 2) return NaN;
+    this.foldWelford();
     let m2 = this.bM2;
-    const nB = this.bN;
+    const nB = this.tailSeq - this.frontEnd;
     const nA = this.frontEnd - this.headSeq;
     if (nA > 0) {
       const p = this.headSeq & this.mask;
@@ -255,14 +279,48 @@ export class WindowQueue {
     return { times, values };
   }
 
-  /** Moves the whole back stack into the front stack, computing suffix aggregates. */
+  /** Brings the Welford aggregates (back running, front suffixes) up to date. */
+  private foldWelford(): void {
+    const { mask, values } = this;
+    if (!this.frontWelford) {
+      // Suffix aggregates from the newest front sample down to the head: the same
+      // operations, in the same order, as an eager pass at flip time.
+      const { sMean, sM2 } = this;
+      let mean = 0;
+      let m2 = 0;
+      let n = 0;
+      for (let s = this.frontEnd - 1; s >= this.headSeq; s--) {
+        const p = s & mask;
+        const v = values[p];
+        n++;
+        const d = v - mean;
+        mean += d / n;
+        m2 += d * (v - mean);
+        sMean[p] = mean;
+        sM2[p] = m2;
+      }
+      this.frontWelford = true;
+    }
+    let mean = this.bMean;
+    let m2 = this.bM2;
+    for (let s = this.bWelfordEnd; s < this.tailSeq; s++) {
+      const v = values[s & mask];
+      const d = v - mean;
+      mean += d / (s - this.frontEnd + 1);
+      m2 += d * (v - mean);
+    }
+    this.bMean = mean;
+    this.bM2 = m2;
+    this.bWelfordEnd = this.tailSeq;
+  }
+
+  /** Moves the whole back stack into the front stack, computing suffix sums, mins and maxes. */
   private flip(): void {
-    const { mask, values, sHi, sLo, sMean, sM2 } = this;
+    const { mask, values, sHi, sLo, sMin, sMax } = this;
     let hi = 0;
     let lo = 0;
-    let mean = 0;
-    let m2 = 0;
-    let n = 0;
+    let min = Infinity;
+    let max = -Infinity;
     for (let s = this.tailSeq - 1; s >= this.headSeq; s--) {
       const p = s & mask;
       const v = values[p];
@@ -270,17 +328,18 @@ export class WindowQueue {
       const bp = t - hi;
       lo += hi - (t - bp) + (v - bp);
       hi = t;
-      n++;
-      const d = v - mean;
-      mean += d / n;
-      m2 += d * (v - mean);
       sHi[p] = hi;
       sLo[p] = lo;
-      sMean[p] = mean;
-      sM2[p] = m2;
+      if (v < min) min = v;
+      if (v > max) max = v;
+      sMin[p] = min;
+      sMax[p] = max;
     }
-    this.frontEnd = this.tailSeq;
-    this.bN = this.bHi = this.bLo = this.bMean = this.bM2 = 0;
+    this.frontEnd = this.bWelfordEnd = this.tailSeq;
+    this.frontWelford = false;
+    this.bHi = this.bLo = this.bMean = this.bM2 = 0;
+    this.bMin = Infinity;
+    this.bMax = -Infinity;
   }
 
   private grow(): void {
@@ -298,6 +357,8 @@ export class WindowQueue {
     this.sLo = move(this.sLo);
     this.sMean = move(this.sMean);
     this.sM2 = move(this.sM2);
+    this.sMin = move(this.sMin);
+    this.sMax = move(this.sMax);
     this.mask = mask;
   }
 }

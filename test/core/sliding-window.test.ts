@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { CountWindow, SlidingWindow, type WindowSummary } from '../../nodes/core/sliding-window';
 import { KeyedWindows } from '../../nodes/core/keyed-windows';
-import { MonotonicDeque } from '../../nodes/core/monotonic-deque';
 
 /** Exact float sum (Shewchuk's partials, as Python's math.fsum), the reference for sums. */
 function fsum(xs: readonly number[]): number {
@@ -208,23 +207,6 @@ describe('core sliding windows', () => {
     assert.equal(s.sum, 6e-12);
     assert.equal(s.mean, 2e-12);
     assert.ok(Math.abs((s.stdev as number) - 1e-12) < 1e-24, `stdev ${s.stdev}`);
-  });
-
-  it('monotonic deque tracks the min and max of a sliding range', () => {
-    const min = new MonotonicDeque('min');
-    const max = new MonotonicDeque('max');
-    const xs = [5, 1, 4, 1, 5, 9, 2, 6, 5, 3];
-    xs.forEach((x, i) => {
-      min.push(i, x);
-      max.push(i, x);
-      if (i >= 3) {
-        min.evict(i - 3);
-        max.evict(i - 3);
-      }
-      const range = xs.slice(Math.max(0, i - 2), i + 1);
-      assert.equal(min.peek(), Math.min(...range));
-      assert.equal(max.peek(), Math.max(...range));
-    });
   });
 
   it('keyed windows forget a key idle longer than the TTL and survive a JSON round trip', () => {
