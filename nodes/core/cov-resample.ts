@@ -49,6 +49,12 @@ export interface CovResamplerState {
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
+/**
+ * Every bucket between two readings is filled (LOCF), so one reading decades away would
+ * allocate millions of buckets and take the runtime down: such a reading is refused.
+ * 200,000 buckets = 11 years of half hours, 139 days of minutes, 2.3 days of seconds.
+ */
+export const MAX_SPAN_BUCKETS = 200_000;
 
 /** The bucket that holds instant `t`: start, end and 1-based id in the local day. */
 export function bucketAt(
@@ -118,6 +124,10 @@ export class CovResampler {
 
   /** Adds a reading; returns why it was refused, or undefined. */
   add(timeMs: number, value: number): string | undefined {
+    const span = this.spanBucketsWith(timeMs);
+    if (span > MAX_SPAN_BUCKETS) {
+      return `reading at ${new Date(timeMs).toISOString()} is ${Math.round(span)} buckets away from this key's other readings (at most ${MAX_SPAN_BUCKETS} are filled between readings); check its time, or send msg.reset for the key to start from it`;
+    }
     if (this.emitted && this.frontierMs !== undefined && timeMs < this.frontierMs) {
       return `reading at ${new Date(timeMs).toISOString()} is for a bucket already emitted (up to ${new Date(this.frontierMs).toISOString()}); raise graceSeconds to wait longer`;
     }
@@ -136,6 +146,18 @@ export class CovResampler {
       this.values.splice(i, 0, value);
     }
     return undefined;
+  }
+
+  /** How many buckets the held readings, the carried value and `timeMs` would span together. */
+  private spanBucketsWith(timeMs: number): number {
+    const newest = this.newestTimeMs;
+    if (newest === undefined) return 0;
+    const oldest = Math.min(
+      this.frontierMs ?? Infinity,
+      this.carry?.timeMs ?? Infinity,
+      this.pending > 0 ? this.times[this.head] : Infinity,
+    );
+    return (Math.max(newest, timeMs) - Math.min(oldest, timeMs)) / this.settings.bucketMs;
   }
 
   /** Closes the buckets that the data has passed: end + grace ≤ newest reading. */

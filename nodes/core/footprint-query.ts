@@ -117,7 +117,7 @@ export function rowsToFootprintRows(rows: readonly Record<string, unknown>[]): F
   const out: FootprintRow[] = [];
   for (const row of rows) {
     const start = timeMs(row.time);
-    if (!Number.isFinite(start)) continue;
+    if (!Number.isFinite(start) || Math.abs(start) > 8.64e15 - HALF_HOUR_MS) continue; // beyond a Date
     out.push({
       half_hour_id: num(row.half_hour_id) ?? halfHourId(start),
       start: new Date(start).toISOString(),

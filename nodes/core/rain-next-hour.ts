@@ -49,6 +49,8 @@ export function rainNextHour(
         ? Math.min(...entries.map((m) => m.dt)) * 1000
         : undefined);
   if (startMs === undefined) return { ok: false, reason: 'response has no minutes and no current.dt' };
+  if (!(Math.abs(startMs) <= 8.64e15))
+    return { ok: false, reason: 'response time is beyond what a Date holds' };
   // A minute counts when it starts within [start, start + horizon); One Call's first
   // minute can start up to a minute before current.dt, so align start down to the minute.
   const from = Math.floor(startMs / 60_000) * 60_000;

@@ -219,7 +219,7 @@ export function rowsToSeriesPoints(
               ? (raw as Date).getTime()
               : NaN;
     const value = row.value ?? row.mean;
-    if (!Number.isFinite(ms) || typeof value !== 'number') continue;
+    if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15 || typeof value !== 'number') continue; // 8.64e15: Date's limit
     out.push({ time: new Date(ms).toISOString(), value });
   }
   return out;
@@ -230,6 +230,11 @@ function bad(error: string): SeriesQueryError {
 }
 
 function clip(value: unknown): string {
-  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  let text: string;
+  try {
+    text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = Object.prototype.toString.call(value); // a BigInt or a cycle inside: JSON cannot say it
+  }
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }

@@ -30,16 +30,21 @@ function zoneOffsetMs(zone: string | undefined): number {
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
 }
 
+/**
+ * Years 0000–9999, what ISO-8601 strings here can say: a number beyond it (1e20) is no
+ * time a Date can print, and toISOString() would throw in the node that got it.
+ */
+const MIN_EPOCH_MS = -62_167_219_200_000; // 0000-01-01T00:00:00Z
+const MAX_EPOCH_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+const inRange = (ms: number) => (ms >= MIN_EPOCH_MS && ms <= MAX_EPOCH_MS ? ms : undefined);
+
 /** Epoch ms from a number (epoch ms), a Date or a time string; undefined when it is none of these. */
 export function toEpochMs(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (value instanceof Date) {
-    const t = value.getTime();
-    return Number.isFinite(t) ? t : undefined;
-  }
+  if (typeof value === 'number') return inRange(value); // NaN and ±Infinity fail the range too
+  if (value instanceof Date) return inRange(value.getTime());
   if (typeof value === 'string') {
     const trimmed = value.trim();
-    if (/^-?\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
+    if (/^-?\d+(\.\d+)?$/.test(trimmed)) return inRange(Number(trimmed));
     return parseIsoTime(trimmed);
   }
   return undefined;

@@ -122,7 +122,7 @@ export = (RED: NodeAPI) => {
       // One reading per msg, or payload = [{time, value}, ...] in any order.
       const raw = msg.payload;
       const readings = Array.isArray(raw)
-        ? raw.map((p: { time?: unknown; timestamp?: unknown; value?: unknown }) => ({
+        ? Array.from(raw, (p: { time?: unknown; timestamp?: unknown; value?: unknown } | undefined) => ({
             time: p?.time ?? p?.timestamp,
             value: p?.value,
           }))

@@ -31,7 +31,9 @@ export = (RED: NodeAPI) => {
           ),
         );
       }
-      const rows = rowsToFootprintRows(msg.payload as Record<string, unknown>[]);
+      const rows = rowsToFootprintRows(
+        (msg.payload as unknown[]).filter((r): r is Record<string, unknown> => !!r && typeof r === 'object'),
+      );
       delete msg.footprintQuery;
       delete msg.query;
       delete msg.params;

@@ -25,7 +25,9 @@ export = (RED: NodeAPI) => {
           ),
         );
       }
-      const rows = msg.payload as Record<string, unknown>[];
+      const rows = (msg.payload as unknown[]).filter(
+        (r): r is Record<string, unknown> => !!r && typeof r === 'object',
+      );
       // The first statement (SHOW TAG VALUES) gives a row {key: <tag>, value: <series>} when the series exists.
       const exists = rows.some((r) => r.time === undefined && r.key === info.tag && r.value === info.series);
       delete msg.seriesQuery;

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import {
   bucketAt,
   CovResampler,
+  MAX_SPAN_BUCKETS,
   resampleCov,
   type Bucket,
   type ResampleSettings,
@@ -213,6 +214,26 @@ describe('core COV resampler', () => {
       restored.closeByClock(T0 + 3_600_000 + 60_000).map((b) => [b.bucketId, b.mean, b.filled]),
       [[2, 5, true]],
     );
+  });
+
+  it('refuses a reading so far from the others that filling the gap would exhaust memory', () => {
+    const r = new CovResampler({
+      bucketMs: 1_800_000,
+      method: 'locf',
+      timeZone: 'UTC',
+      maxCarryMs: 0,
+      graceMs: 0,
+    });
+    assert.equal(r.add(T0, 1), undefined);
+    const far = T0 + (MAX_SPAN_BUCKETS + 1) * 1_800_000;
+    assert.match(r.add(far, 2) ?? '', /buckets away .* msg\.reset/);
+    assert.match(r.add(Date.UTC(1, 0, 1), 3) ?? '', /buckets away/);
+    assert.equal(
+      r.add(T0 + (MAX_SPAN_BUCKETS - 2) * 1_800_000, 4),
+      undefined,
+      'within the limit is accepted',
+    );
+    assert.equal(r.closeByData().length, MAX_SPAN_BUCKETS - 2);
   });
 
   it('numbers buckets in the local day of the time zone, 50 half hours on a 25-hour DST day', () => {

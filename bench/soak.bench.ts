@@ -1,0 +1,293 @@
+/**
+ * Soak (issue 10, "Load"): 10,000 keys × 1 sample/s published over MQTT into the app's
+ * embedded aedes broker → `mqtt in` → moving-window (5 min every 1 min, per key) → `mqtt
+ * out` → a subscriber. The app runs as a user starts it (`node dist/app/start.js`, a child
+ * process on free loopback ports, a userDir holding the broker tab and one soak tab).
+ *
+ * Figures:
+ * - msgs/s published and the share of them counted in the windows (sum of `count` over
+ *   the keys at the last tick vs what was published inside that window);
+ * - latency of the averaged result, two ways: from the window's end (the minute tick) to
+ *   its arrival at the subscriber (the cost of emitting 10,000 windows at once), and from
+ *   the MQTT publish of the newest sample in the window to the arrival (each sample carries
+ *   its publish time as its value, so the window's `max` is that time; this includes up to
+ *   1 s of waiting for the tick, samples being 1 s apart per key);
+ * - RSS of the app: before the load, at the end of warm-up, peak and at the end. The window
+ *   keeps every sample of the last 5 min, so RSS grows by design until 5 min after the
+ *   start: a run shorter than that is judged by RSS per sample held in the windows (flat
+ *   per-sample cost = no leak); from SOAK_SECONDS ≥ 420, warm-up covers the window and
+ *   end/warm-up RSS itself must stay near 1.
+ * Default ~3 min (SOAK_SECONDS=180); BENCH_FULL=1 runs 10 min. SOAK_KEYS changes the keys.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import mqtt from 'mqtt';
+import { freePort } from '../app/free-port';
+
+const ROOT = resolve(__dirname, '..', '..');
+const KEYS = Number(process.env.SOAK_KEYS) || 10_000;
+const SECONDS = Number(process.env.SOAK_SECONDS) || (process.env.BENCH_FULL === '1' ? 600 : 180);
+const WINDOW_SECONDS = 300;
+const TICKS_PER_SECOND = 50; // the load is spread over the second: KEYS / 50 msgs every 20 ms
+
+function soakFlows(): unknown[] {
+  const broker = JSON.parse(readFileSync(join(ROOT, 'flows', 'broker.json'), 'utf8')) as unknown[];
+  const z = 'tab.soak';
+  return [
+    ...broker,
+    { id: z, type: 'tab', label: 'soak', disabled: false, info: '' },
+    {
+      id: 'soak.comment',
+      type: 'comment',
+      z,
+      name: 'Soak: soak/in/<key> → moving-window 5 min every 1 min → soak/out/<key>',
+      info: 'Reads MQTT_PORT (the shared gridflow.mqtt broker).',
+      x: 250,
+      y: 40,
+      wires: [],
+    },
+    {
+      id: 'soak.in',
+      type: 'mqtt in',
+      z,
+      name: '',
+      topic: 'soak/in/+',
+      qos: '0',
+      datatype: 'json',
+      broker: 'gridflow.mqtt',
+      nl: false,
+      rap: true,
+      rh: 0,
+      inputs: 0,
+      x: 120,
+      y: 100,
+      wires: [['soak.window']],
+    },
+    {
+      id: 'soak.window',
+      type: 'moving-window',
+      z,
+      name: '',
+      property: 'payload.sentAt',
+      keyProperty: 'topic',
+      timeProperty: '',
+      windowSeconds: WINDOW_SECONDS,
+      hopSeconds: 60,
+      countWindow: 0,
+      aggregates: ['mean', 'max', 'count'],
+      latenessSeconds: 0,
+      emitEmpty: false,
+      x: 320,
+      y: 100,
+      wires: [['soak.topic'], []],
+    },
+    {
+      id: 'soak.topic',
+      type: 'change',
+      z,
+      name: 'soak/out/<key>',
+      rules: [
+        { t: 'change', p: 'topic', pt: 'msg', from: 'soak/in/', fromt: 'str', to: 'soak/out/', tot: 'str' },
+      ],
+      x: 520,
+      y: 100,
+      wires: [['soak.out']],
+    },
+    {
+      id: 'soak.out',
+      type: 'mqtt out',
+      z,
+      name: '',
+      topic: '',
+      qos: '0',
+      retain: 'false',
+      broker: 'gridflow.mqtt',
+      x: 720,
+      y: 100,
+      wires: [],
+    },
+    {
+      id: 'gridflow.mqtt',
+      type: 'mqtt-broker',
+      name: 'gridflow broker',
+      broker: '127.0.0.1',
+      port: '${MQTT_PORT}',
+      clientid: '',
+      autoConnect: true,
+      usetls: false,
+      protocolVersion: '4',
+      keepalive: '60',
+      cleansession: true,
+    },
+  ];
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function startSoakApp(userDir: string, port: number, mqttPort: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'app', 'start.js')], {
+    env: {
+      ...process.env,
+      GRIDFLOW_USER_DIR: userDir,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      MQTT_PORT: String(mqttPort),
+      INFLUX_URL: 'http://127.0.0.1:9', // no InfluxDB in this flow; keeps the app from starting one
+      GRIDFLOW_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const deadline = Date.now() + 60_000;
+  while (!/gridflow ready/.test(output)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`app did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return child;
+}
+
+async function connect(port: number, id: string): Promise<mqtt.MqttClient> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: id, reconnectPeriod: 0 });
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+export async function run(): Promise<void> {
+  const userDir = mkdtempSync(join(tmpdir(), 'gridflow-soak-'));
+  writeFileSync(join(userDir, 'flows.json'), JSON.stringify(soakFlows(), null, 2));
+  const port = await freePort();
+  const mqttPort = await freePort();
+  const app = await startSoakApp(userDir, port, mqttPort);
+  const pid = app.pid!;
+  const publisher = await connect(mqttPort, 'soak-load');
+  const subscriber = await connect(mqttPort, 'soak-results');
+  await subscriber.subscribeAsync('soak/out/#', { qos: 0 });
+  await new Promise((r) => setTimeout(r, 2000)); // the flow's MQTT nodes connect
+  const rssIdle = rssMb(pid);
+
+  const startMs = Date.now();
+  const warmupEndMs = startMs + Math.min(SECONDS / 3, SECONDS >= 420 ? WINDOW_SECONDS + 60 : 60) * 1000;
+  const endMs = startMs + SECONDS * 1000;
+  const publishedAt: { atMs: number; total: number }[] = []; // cumulative, per slice
+  let published = 0;
+  const tickLatency: number[] = [];
+  const publishLatency: number[] = [];
+  const ticks = new Map<string, { results: number; samples: number }>();
+  subscriber.on('message', (_topic, buf) => {
+    const arrival = Date.now();
+    const p = JSON.parse(buf.toString()) as { end: string; max: number; count: number };
+    const endTick = Date.parse(p.end);
+    const tick = ticks.get(p.end) ?? { results: 0, samples: 0 };
+    tick.results++;
+    tick.samples += p.count;
+    ticks.set(p.end, tick);
+    // After warm-up and while the load runs (the tick after it stops holds old samples only).
+    if (endTick >= warmupEndMs && endTick <= endMs) {
+      tickLatency.push(arrival - endTick);
+      publishLatency.push(arrival - p.max);
+    }
+  });
+
+  const rss: { atMs: number; mb: number }[] = [];
+  const rssTimer = setInterval(() => rss.push({ atMs: Date.now(), mb: rssMb(pid) }), 2000);
+  let rssWarm = NaN;
+
+  // The load: every key once per second, spread over TICKS_PER_SECOND slices.
+  const perSlice = Math.ceil(KEYS / TICKS_PER_SECOND);
+  let slice = 0;
+  let lagMs = 0;
+  while (Date.now() < endMs) {
+    const due = startMs + (slice * 1000) / TICKS_PER_SECOND;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    else lagMs = Math.max(lagMs, -wait);
+    const first = (slice % TICKS_PER_SECOND) * perSlice;
+    const now = Date.now();
+    for (let k = first; k < Math.min(first + perSlice, KEYS); k++) {
+      publisher.publish(`soak/in/k${k}`, `{"sentAt":${now}}`, { qos: 0 });
+      published++;
+    }
+    publishedAt.push({ atMs: now, total: published });
+    if (Number.isNaN(rssWarm) && now >= warmupEndMs) rssWarm = rssMb(pid);
+    slice++;
+  }
+  const sentSeconds = (Date.now() - startMs) / 1000;
+  // The last minute tick after the load stops still reports its window.
+  const lastTickMs = Math.ceil(Date.now() / 60_000) * 60_000;
+  await new Promise((r) => setTimeout(r, lastTickMs - Date.now() + 3000));
+  clearInterval(rssTimer);
+  const rssEnd = rssMb(pid);
+
+  await publisher.endAsync();
+  await subscriber.endAsync();
+  app.kill('SIGINT');
+  await new Promise((r) => app.once('exit', r));
+  rmSync(userDir, { recursive: true, force: true });
+
+  // Share of published samples counted: the last tick whose window lies inside the load.
+  const fullTicks = [...ticks.entries()].filter(([end]) => Date.parse(end) <= endMs).sort();
+  const [lastEnd, last] = fullTicks[fullTicks.length - 1] ?? ['', { results: 0, samples: 0 }];
+  const lastEndMs = Date.parse(lastEnd);
+  const windowFrom = Math.max(startMs, lastEndMs - WINDOW_SECONDS * 1000);
+  // Samples published before `ms` (the window counts arrival time: within a few ms of this).
+  const countAt = (ms: number) => {
+    let total = 0;
+    for (const p of publishedAt) if (p.atMs < ms) total = p.total;
+    return total;
+  };
+  const publishedInWindow = countAt(lastEndMs) - (windowFrom > startMs ? countAt(windowFrom) : 0);
+  const sortedTick = [...tickLatency].sort((a, b) => a - b);
+  const sortedPub = [...publishLatency].sort((a, b) => a - b);
+  const peak = Math.max(...rss.map((r) => r.mb), rssEnd);
+  const samplesHeld = (ms: number) => KEYS * Math.min(WINDOW_SECONDS, Math.max(1, (ms - startMs) / 1000));
+  const perSampleWarm = ((rssWarm - rssIdle) * 1024 * 1024) / samplesHeld(warmupEndMs);
+  const perSampleEnd = ((rssEnd - rssIdle) * 1024 * 1024) / samplesHeld(endMs);
+  const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+
+  console.log(`soak: ${KEYS} keys × 1 sample/s, ${SECONDS} s, moving-window ${WINDOW_SECONDS} s every 60 s`);
+  console.log('| figure | value |');
+  console.log('|---|---|');
+  console.log(
+    `| msgs/s published (sustained) | ${f(published / sentSeconds, 0)} (target ${KEYS}; publisher lag max ${lagMs} ms) |`,
+  );
+  console.log(
+    `| samples counted / published, last full tick (${lastEnd || 'none'}) | ${last.samples} / ${publishedInWindow} = ${f(last.samples / publishedInWindow, 4)} (${last.results} keys reported) |`,
+  );
+  console.log(
+    `| results after warm-up | ${tickLatency.length} over ${fullTicks.filter(([e]) => Date.parse(e) >= warmupEndMs).length} ticks |`,
+  );
+  console.log(
+    `| latency tick → result p50 / p99 / max (ms) | ${f(percentile(sortedTick, 50), 0)} / ${f(percentile(sortedTick, 99), 0)} / ${f(sortedTick[sortedTick.length - 1] ?? NaN, 0)} |`,
+  );
+  console.log(
+    `| latency publish (newest sample) → result p50 / p99 (ms) | ${f(percentile(sortedPub, 50), 0)} / ${f(percentile(sortedPub, 99), 0)} |`,
+  );
+  console.log(
+    `| RSS idle / warm-up / peak / end (MB) | ${f(rssIdle)} / ${f(rssWarm)} / ${f(peak)} / ${f(rssEnd)} |`,
+  );
+  console.log(
+    `| RSS end / warm-up | ${f(rssEnd / rssWarm, 3)}${SECONDS < 420 ? ' (window still filling: see per sample)' : ''} |`,
+  );
+  console.log(
+    `| RSS above idle per sample held, warm-up → end (bytes) | ${f(perSampleWarm, 0)} → ${f(perSampleEnd, 0)} (ratio ${f(perSampleEnd / perSampleWarm, 2)}) |`,
+  );
+}
