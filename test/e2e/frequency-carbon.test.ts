@@ -28,6 +28,7 @@ import {
   type PowerBucket,
 } from '../../nodes/core/carbon-footprint';
 import { resampleCov } from '../../nodes/core/cov-resample';
+import { eventually } from '../harness/eventually';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const DAY_MS = 86_400_000;
@@ -121,20 +122,8 @@ function assertRowsClose(actual: FootprintRow[], expected: FootprintRow[]) {
   });
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (${(last as Error).message})` : ''}`);
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000) =>
+  eventually(what, timeoutMs, probe);
 
 describe('Grid frequency and Carbon footprint tabs (app, InfluxDB, replayed Carbon Intensity API, MQTT)', function () {
   this.timeout(180_000);

@@ -18,6 +18,7 @@ import {
   startReplayServer,
   type ReplayServer,
 } from '../harness/replay-server';
+import { eventually } from '../harness/eventually';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const KEY = 'e2e-secret-appid-42';
@@ -53,26 +54,6 @@ function userDirWithTabs(): string {
       nodes.set(n.id, n);
   writeFileSync(join(dir, 'flows.json'), JSON.stringify([...nodes.values()], null, 2));
   return dir;
-}
-
-async function eventually<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what} did not happen within ${timeoutMs} ms ${last ? String(last) : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 function replay(api: ReplayServer): void {

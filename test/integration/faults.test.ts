@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApp, type RunningApp } from '../harness/app';
 import { startTestInfluxd, type TestInfluxd } from '../harness/influxd';
+import { eventually } from '../harness/eventually';
 
 const FLUSH_SECONDS = 5; // settings.ts: contextStorage localfilesystem flushInterval
 const Z = 'tab.faults';
@@ -206,26 +207,6 @@ function faultsTab(): unknown[] {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what} did not happen within ${timeoutMs} ms ${String(last ?? '')}`);
-    await sleep(250);
-  }
-}
 
 describe('faults: InfluxDB outages and a killed app lose and duplicate nothing (app, real InfluxDB)', function () {
   this.timeout(180_000);

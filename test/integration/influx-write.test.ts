@@ -11,6 +11,7 @@ import influxWrite from '../../nodes/influx-write/influx-write';
 import { startTestInfluxd, type TestInfluxd } from '../harness/influxd';
 import { startTestVictoriaMetrics, type TestVictoriaMetrics } from '../harness/victoria-metrics';
 import { quoteIdentifier } from '../../nodes/core/query-params';
+import { eventually } from '../harness/eventually';
 
 helper.init(require.resolve('node-red'));
 
@@ -33,21 +34,8 @@ async function rows(url: string, q: string, db = 'gridflow'): Promise<Record<str
   );
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000) =>
+  eventually(what, timeoutMs, probe, 100);
 
 const countOf = async (url: string, measurement: string, db = 'gridflow') => {
   const r = await rows(url, `SELECT count("v"), sum("v") FROM ${quoteIdentifier(measurement)}`, db);
