@@ -9,7 +9,7 @@ import {
   rowsToFootprintRows,
   type FootprintQueryInfo,
 } from '../core/footprint-query';
-import { setReply } from '../shared/http-reply';
+import { objectRows, setReply } from '../shared/http-reply';
 import { showStatus } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
 
@@ -31,9 +31,7 @@ export = (RED: NodeAPI) => {
           ),
         );
       }
-      const rows = rowsToFootprintRows(
-        (msg.payload as unknown[]).filter((r): r is Record<string, unknown> => !!r && typeof r === 'object'),
-      );
+      const rows = rowsToFootprintRows(objectRows(msg.payload as unknown[]));
       delete msg.footprintQuery;
       delete msg.query;
       delete msg.params;

@@ -3,7 +3,7 @@
  * answer for `http response`: 200 `[{time, value}]`, or 404 when the series has no points.
  */
 import { rowsToSeriesPoints, unknownSeries, type SeriesQueryInfo } from '../core/series-query';
-import { setReply } from '../shared/http-reply';
+import { objectRows, setReply } from '../shared/http-reply';
 import { showStatus } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
 
@@ -25,9 +25,7 @@ export = (RED: NodeAPI) => {
           ),
         );
       }
-      const rows = (msg.payload as unknown[]).filter(
-        (r): r is Record<string, unknown> => !!r && typeof r === 'object',
-      );
+      const rows = objectRows(msg.payload as unknown[]);
       // The first statement (SHOW TAG VALUES) gives a row {key: <tag>, value: <series>} when the series exists.
       const exists = rows.some((r) => r.time === undefined && r.key === info.tag && r.value === info.series);
       delete msg.seriesQuery;

@@ -38,3 +38,8 @@ export function setReply(
   msg.payload = payload;
   return msg;
 }
+
+/** The rows of an influx-query result that are objects (a malformed payload may hold anything). */
+export function objectRows(payload: unknown[]): Record<string, unknown>[] {
+  return payload.filter((r): r is Record<string, unknown> => !!r && typeof r === 'object');
+}
