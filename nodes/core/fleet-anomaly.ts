@@ -19,20 +19,40 @@ export interface ZScore {
 
 /** z-scores of every member against the batch (non-numbers get z null and are left out). */
 export function fleetZScores(values: (number | null | undefined)[], k: number): ZScore[] {
+  const numbers = values.map((v) => (typeof v === 'number' && Number.isFinite(v) ? v : null));
+  // z is scale-free: work on values divided by a power of two near the largest magnitude
+  // (exact), so sums and squares of values near the smallest doubles do not underflow.
+  let scale = 0;
+  for (const v of numbers) if (v !== null) scale = Math.max(scale, Math.abs(v));
+  const unit = scale > 0 ? 2 ** Math.floor(Math.log2(scale)) : 1;
   let n = 0;
   let sum = 0;
-  for (const v of values) {
-    if (typeof v === 'number' && Number.isFinite(v)) {
-      n++;
-      sum += v;
-    }
+  for (const v of numbers) {
+    if (v === null) continue;
+    n++;
+    sum += v / unit;
   }
-  const mean = n > 0 ? sum / n : null;
+  if (n === 0) return numbers.map(() => ({ z: null, anomaly: false, mean: null, stdev: null }));
+  // Two-pass, with deviations corrected by their mean (Σd/n): the mean of nearly equal
+  // values is often not a double, and a rounded one would lean to one side and push |z|
+  // past its (n − 1)/√n bound. The correction is kept apart from the mean, finer than it.
+  const mean = sum / n;
+  let drift = 0;
+  for (const v of numbers) if (v !== null) drift += v / unit - mean;
+  const correction = drift / n;
+  const deviation = (v: number) => v / unit - mean - correction;
   let squares = 0;
-  if (mean !== null)
-    for (const v of values) if (typeof v === 'number' && Number.isFinite(v)) squares += (v - mean) ** 2;
+  for (const v of numbers) if (v !== null) squares += deviation(v) ** 2;
   const stdev = n > 1 ? Math.sqrt(squares / (n - 1)) : null;
-  return values.map((v) => zScore(typeof v === 'number' && Number.isFinite(v) ? v : null, mean, stdev, k));
+  return numbers.map((v) => {
+    const z = v === null || stdev === null ? null : stdev === 0 ? 0 : deviation(v) / stdev;
+    return {
+      z,
+      anomaly: z !== null && Math.abs(z) > k,
+      mean: (mean + correction) * unit,
+      stdev: stdev === null ? null : stdev * unit,
+    };
+  });
 }
 
 function zScore(value: number | null, mean: number | null, stdev: number | null, k: number): ZScore {

@@ -80,6 +80,16 @@ describe('fleet-anomaly (core)', () => {
     assert.equal(scores.filter((s) => s.anomaly).length, 1);
   });
 
+  it('keeps |z| within (n − 1)/√n for tiny and for nearly equal values (fast-check counterexamples)', () => {
+    const bound = 1 / Math.sqrt(2);
+    for (const pair of [
+      [6.77e-161, 0],
+      [0, -5e-324],
+      [-999999.9981407895, -999999.9981407891],
+    ])
+      for (const s of fleetZScores(pair, 2)) assert.ok(Math.abs(s.z as number) <= bound + 1e-9, String(pair));
+  });
+
   it('never gives |z| above (n − 1)/√n (property)', () => {
     fc.assert(
       fc.property(
