@@ -43,8 +43,7 @@ export interface ClosedWindow {
 }
 
 export type AddResult =
-  | { ok: true; closed: ClosedWindow[] }
-  | { ok: false; kind: 'late' | 'future' | 'full'; reason: string };
+  { ok: true; closed: ClosedWindow[] } | { ok: false; kind: 'late' | 'future' | 'full'; reason: string };
 
 interface SavedKey {
   lastSeenMs: number;
@@ -234,7 +233,8 @@ export class KeyedWindows {
   ): void {
     const { due } = entry;
     if (!Number.isNaN(timeMs)) {
-      if (due.length === 0 && timeMs <= throughMs) return this.closeSample(key, entry, window, timeMs, closed);
+      if (due.length === 0 && timeMs <= throughMs)
+        return this.closeSample(key, entry, window, timeMs, closed);
       let i = due.length;
       while (i > 0 && due[i - 1] > timeMs) i--;
       due.splice(i, 0, timeMs);
@@ -244,7 +244,13 @@ export class KeyedWindows {
     if (k > 0) due.splice(0, k);
   }
 
-  private closeSample(key: string, entry: Entry, window: SlidingWindow, timeMs: number, closed: ClosedWindow[]) {
+  private closeSample(
+    key: string,
+    entry: Entry,
+    window: SlidingWindow,
+    timeMs: number,
+    closed: ClosedWindow[],
+  ) {
     entry.clock.skipTo(timeMs);
     const { lengthMs } = this.settings;
     closed.push({ key, startMs: timeMs - lengthMs, endMs: timeMs, summary: window.sealedSummary(timeMs) });
@@ -274,7 +280,13 @@ export class KeyedWindows {
     if (endMs >= timeMs) this.pushCount(key, window, closed);
   }
 
-  private closeCount(key: string, entry: Entry, window: CountWindow, throughMs: number, closed: ClosedWindow[]) {
+  private closeCount(
+    key: string,
+    entry: Entry,
+    window: CountWindow,
+    throughMs: number,
+    closed: ClosedWindow[],
+  ) {
     if (this.settings.hopMs === 0) return; // every sample was emitted on arrival
     if (this.closeLastBoundary(entry.clock, throughMs) > -Infinity) this.pushCount(key, window, closed);
   }
@@ -301,7 +313,12 @@ export class KeyedWindows {
   private newEntry(window: SlidingWindow | CountWindow, nowMs: number): Entry {
     const { latenessMs, maxFutureMs, hopMs } = this.settings;
     const side = hopMs > 0 ? 'end' : 'start';
-    return { window, clock: new EventClock({ latenessMs, maxFutureMs }, this.boundaries, side), lastSeenMs: nowMs, due: [] };
+    return {
+      window,
+      clock: new EventClock({ latenessMs, maxFutureMs }, this.boundaries, side),
+      lastSeenMs: nowMs,
+      due: [],
+    };
   }
 
   /** The ring's own lateness check must never be stricter than the event clock's. */
@@ -316,7 +333,8 @@ export class KeyedWindows {
 
   private restoreWindow(state: AnyWindowState): SlidingWindow | CountWindow | undefined {
     const { count, lengthMs } = this.settings;
-    if (state.kind === 'count') return count > 0 && state.length === count ? windowFromJSON(state) : undefined;
+    if (state.kind === 'count')
+      return count > 0 && state.length === count ? windowFromJSON(state) : undefined;
     if (count > 0 || state.lengthMs !== lengthMs) return undefined;
     return windowFromJSON({ ...state, latenessMs: this.windowLatenessMs() });
   }

@@ -57,7 +57,8 @@ interface MovingWindowSettings {
 function parseSettings(config: MovingWindowConfig): MovingWindowSettings {
   const windowMs = configNumber(config.windowSeconds, 'windowSeconds', 300, { min: 0.001 }) * 1000;
   const hopSeconds = configNumber(config.hopSeconds, 'hopSeconds', 60, { min: 0 });
-  if (hopSeconds > 0 && hopSeconds < 0.001) throw new Error(`setting hopSeconds = "${hopSeconds}" must be 0 or ≥ 0.001`);
+  if (hopSeconds > 0 && hopSeconds < 0.001)
+    throw new Error(`setting hopSeconds = "${hopSeconds}" must be 0 or ≥ 0.001`);
   const count = configNumber(config.countWindow, 'countWindow', 0, { min: 0, integer: true });
   const latenessMs = configNumber(config.latenessSeconds, 'latenessSeconds', 0, { min: 0 }) * 1000;
   const timeProperty = config.timeProperty ?? '';
@@ -71,11 +72,12 @@ function parseSettings(config: MovingWindowConfig): MovingWindowSettings {
     if (!AGGREGATES.includes(a))
       throw new Error(`aggregate "${a}" is unknown (use ${AGGREGATES.join(', ')})`);
   }
+  const checkpointMs = configNumber(config.checkpointSeconds, 'checkpointSeconds', 60, { min: 1 }) * 1000;
   const lateOutput = config.lateOutput || 'output';
   if (lateOutput !== 'output' && lateOutput !== 'drop')
     throw new Error(`setting lateOutput = "${lateOutput}" must be "output" or "drop"`);
-  // A key idle this long is forgotten: by default once its last window went out.
-  const autoTtlMs = count > 0 ? 86_400_000 : 2 * windowMs + latenessMs + idleMs;
+  // A key idle this long is forgotten: by default once its last window went out and was checkpointed.
+  const autoTtlMs = count > 0 ? 86_400_000 : 2 * windowMs + hopSeconds * 1000 + latenessMs + idleMs;
   return {
     property: config.property || 'payload',
     keyProperty: config.keyProperty ?? 'topic',
@@ -87,12 +89,14 @@ function parseSettings(config: MovingWindowConfig): MovingWindowSettings {
     latenessMs,
     idleMs,
     maxFutureMs:
-      configNumber(config.maxFutureSeconds, 'maxFutureSeconds', DEFAULT_MAX_FUTURE_MS / 1000, { min: 0 }) * 1000,
+      configNumber(config.maxFutureSeconds, 'maxFutureSeconds', DEFAULT_MAX_FUTURE_MS / 1000, { min: 0 }) *
+      1000,
     lateToOutput: lateOutput === 'output',
     emitEmpty: config.emitEmpty === true || String(config.emitEmpty) === 'true',
-    ttlMs: configNumber(config.keyTtlSeconds, 'keyTtlSeconds', 0, { min: 0 }) * 1000 || autoTtlMs,
+    ttlMs:
+      configNumber(config.keyTtlSeconds, 'keyTtlSeconds', 0, { min: 0 }) * 1000 || autoTtlMs + checkpointMs,
     maxKeys: configNumber(config.maxKeys, 'maxKeys', 100_000, { min: 1, integer: true }),
-    checkpointMs: configNumber(config.checkpointSeconds, 'checkpointSeconds', 60, { min: 1 }) * 1000,
+    checkpointMs,
   };
 }
 
@@ -272,10 +276,14 @@ export = (RED: NodeAPI) => {
       showKeys();
     };
     // 1 ms past each boundary, so a sample arriving exactly at T (arrival time) still joins the window ending T.
-    const clock: AlignedClock = everyAligned(hopMs > 0 ? Math.min(hopMs, IDLE_CHECK_MS) : IDLE_CHECK_MS, tick, {
-      offsetMs: 1,
-      onError: (err) => this.error(`emission failed: ${(err as Error).message}`),
-    });
+    const clock: AlignedClock = everyAligned(
+      hopMs > 0 ? Math.min(hopMs, IDLE_CHECK_MS) : IDLE_CHECK_MS,
+      tick,
+      {
+        offsetMs: 1,
+        onError: (err) => this.error(`emission failed: ${(err as Error).message}`),
+      },
+    );
     showKeys();
 
     this.on('close', (_removed: boolean, done: () => void) => {

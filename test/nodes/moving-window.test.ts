@@ -237,7 +237,7 @@ describe('moving-window node', function () {
     /** Deterministic shuffle within `boundMs`: each sample is delayed by 0…boundMs, then sorted by arrival. */
     function shuffledWithin<T extends { ms: number }>(xs: T[], boundMs: number): T[] {
       let seed = 42;
-      const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
       return xs
         .map((x) => ({ x, at: x.ms + rand() * boundMs }))
         .sort((p, q) => p.at - q.at)
@@ -280,7 +280,10 @@ describe('moving-window node', function () {
 
     for (const [name, config] of [
       ['5 min every 1 min', { windowSeconds: 300, hopSeconds: 60, latenessSeconds: 30 }],
-      ['per sample', { windowSeconds: 120, hopSeconds: 0, latenessSeconds: 30, aggregates: ['mean', 'count', 'stdev'] }],
+      [
+        'per sample',
+        { windowSeconds: 120, hopSeconds: 0, latenessSeconds: 30, aggregates: ['mean', 'count', 'stdev'] },
+      ],
       ['empty windows too', { windowSeconds: 60, hopSeconds: 60, latenessSeconds: 30, emitEmpty: true }],
     ] as const) {
       it(`gives identical windows live, replayed at full speed and shuffled within the lateness (${name})`, async () => {
@@ -304,14 +307,21 @@ describe('moving-window node', function () {
       for (const w of out) {
         const end = Date.parse(w.payload.end);
         const expected = samples().filter(
-          (x) => x.topic === w.topic && x.ms > end - 300_000 && x.ms <= end && !(lateMs.has(x.ms) && late.some((m) => m.topic === x.topic && Date.parse(m.timestamp) === x.ms)),
+          (x) =>
+            x.topic === w.topic &&
+            x.ms > end - 300_000 &&
+            x.ms <= end &&
+            !(lateMs.has(x.ms) && late.some((m) => m.topic === x.topic && Date.parse(m.timestamp) === x.ms)),
         ).length;
         assert.equal(w.payload.count, expected, `${w.topic} ${w.payload.end}`);
       }
     });
 
     it('closes the window ending T as soon as the record stamped T arrives, with exactly its 5 records', async () => {
-      await helper.load(movingWindowNode, flow({ timeProperty: 'timestamp', latenessSeconds: 0, idleSeconds: 90 }));
+      await helper.load(
+        movingWindowNode,
+        flow({ timeProperty: 'timestamp', latenessSeconds: 0, idleSeconds: 90 }),
+      );
       const out = collect('out');
       const mw = helper.getNode('mw') as TestNode;
       clock.setSystemTime(T0);
@@ -340,7 +350,10 @@ describe('moving-window node', function () {
     });
 
     it('emits the windows of a key that went quiet once it is idle, and counts later samples as late', async () => {
-      await helper.load(movingWindowNode, flow({ timeProperty: 'timestamp', windowSeconds: 120, idleSeconds: 60 }));
+      await helper.load(
+        movingWindowNode,
+        flow({ timeProperty: 'timestamp', windowSeconds: 120, idleSeconds: 60 }),
+      );
       const out = collect('out');
       const late = collect('late');
       const mw = helper.getNode('mw') as TestNode;
@@ -364,7 +377,10 @@ describe('moving-window node', function () {
     });
 
     it('rejects a sample stamped beyond maxFutureSeconds as bad input without moving the watermark', async () => {
-      await helper.load(movingWindowNode, flow({ timeProperty: 'timestamp', hopSeconds: 60, windowSeconds: 60 }));
+      await helper.load(
+        movingWindowNode,
+        flow({ timeProperty: 'timestamp', hopSeconds: 60, windowSeconds: 60 }),
+      );
       const out = collect('out');
       const late = collect('late');
       const mw = helper.getNode('mw') as TestNode;
