@@ -28,6 +28,11 @@ export interface KeyedWindowSettings {
   /** Wall-clock quiet time after which a key's watermark follows the clock. */
   idleMs: number;
   emitEmpty: boolean;
+  /**
+   * Emit the windows that begin before the key's first sample (after a start or reset,
+   * they hold only part of their span); false = from the first full window on.
+   */
+  emitWarmup: boolean;
   /** Wall-clock idle time after which a key is forgotten. */
   ttlMs: number;
   /** At most this many keys; a new key beyond it is refused. */
@@ -47,6 +52,7 @@ export type AddResult =
 
 interface SavedKey {
   lastSeenMs: number;
+  firstMs?: number;
   window: AnyWindowState;
   clock?: EventClockState;
   due?: number[];
@@ -61,6 +67,8 @@ interface Entry {
   clock: EventClock;
   /** Wall-clock time of the last sample: idle fallback and TTL. */
   lastSeenMs: number;
+  /** The earliest sample time taken: windows starting before it are warm-up windows. */
+  firstMs: number;
   /** Per-sample emission with lateness: sample times waiting for the watermark, sorted. */
   due: number[];
 }
@@ -83,6 +91,7 @@ export class KeyedWindows {
       const entry = this.newEntry(window, saved.lastSeenMs);
       entry.clock.restore(saved.clock);
       entry.due = [...(saved.due ?? [])];
+      entry.firstMs = saved.firstMs ?? -Infinity;
       this.entries.set(key, entry);
     }
   }
@@ -111,6 +120,7 @@ export class KeyedWindows {
     const perSampleCount = window instanceof CountWindow && this.settings.hopMs === 0;
     if (!admission.ok && !(perSampleCount && admission.kind === 'late')) return admission;
     entry.lastSeenMs = nowMs;
+    if (timeMs < entry.firstMs) entry.firstMs = timeMs;
     const closed: ClosedWindow[] = [];
     if (window instanceof CountWindow) {
       this.addToCount(key, entry, window, timeMs, value, closed);
@@ -178,6 +188,7 @@ export class KeyedWindows {
     for (const [key, entry] of this.entries) {
       keys[key] = {
         lastSeenMs: entry.lastSeenMs,
+        ...(Number.isFinite(entry.firstMs) ? { firstMs: entry.firstMs } : {}),
         window: entry.window.toJSON(),
         clock: entry.clock.toJSON(),
         ...(entry.due.length > 0 ? { due: [...entry.due] } : {}),
@@ -204,9 +215,16 @@ export class KeyedWindows {
     const { clock } = entry;
     const { lengthMs, emitEmpty } = this.settings;
     if (!Number.isFinite(clock.closedThroughMs)) return;
+    // Without warm-up windows the first one emitted starts at or after the first sample.
+    const firstFullEndMs = this.settings.emitWarmup ? -Infinity : this.atOrAfter(entry.firstMs + lengthMs);
     for (;;) {
       let endMs = this.boundaries.after(clock.closedThroughMs);
       if (endMs > throughMs) return;
+      if (endMs < firstFullEndMs) {
+        if (firstFullEndMs > throughMs) return clock.skipTo(throughMs);
+        clock.skipTo(firstFullEndMs - 1);
+        endMs = firstFullEndMs;
+      }
       if (!emitEmpty) {
         const oldestMs = window.oldestAfter(endMs - lengthMs);
         const firstEndMs = Number.isNaN(oldestMs) ? Infinity : this.atOrAfter(Math.max(oldestMs, endMs));
@@ -253,7 +271,9 @@ export class KeyedWindows {
   ) {
     entry.clock.skipTo(timeMs);
     const { lengthMs } = this.settings;
-    closed.push({ key, startMs: timeMs - lengthMs, endMs: timeMs, summary: window.sealedSummary(timeMs) });
+    const summary = window.sealedSummary(timeMs);
+    if (!this.settings.emitWarmup && timeMs - lengthMs < entry.firstMs) return;
+    closed.push({ key, startMs: timeMs - lengthMs, endMs: timeMs, summary });
   }
 
   /** Count windows: the last N samples in arrival order, emitted per sample or at the last boundary reached. */
@@ -269,7 +289,8 @@ export class KeyedWindows {
     if (this.settings.hopMs === 0) {
       clock.advance(timeMs, 0);
       window.add(timeMs, value);
-      closed.push(countWindow(key, window.summary()));
+      if (this.settings.emitWarmup || window.size === this.settings.count)
+        closed.push(countWindow(key, window.summary()));
       return;
     }
     clock.advance(timeMs, 0);
@@ -301,6 +322,7 @@ export class KeyedWindows {
 
   private pushCount(key: string, window: CountWindow, closed: ClosedWindow[]): void {
     const summary = window.summary();
+    if (!this.settings.emitWarmup && summary.count < this.settings.count) return;
     if (summary.count > 0 || this.settings.emitEmpty) closed.push(countWindow(key, summary));
   }
 
@@ -317,6 +339,7 @@ export class KeyedWindows {
       window,
       clock: new EventClock({ latenessMs, maxFutureMs }, this.boundaries, side),
       lastSeenMs: nowMs,
+      firstMs: Infinity,
       due: [],
     };
   }

@@ -30,6 +30,7 @@ interface MovingWindowConfig extends NodeDef {
   maxFutureSeconds?: string | number;
   lateOutput?: string;
   emitEmpty?: boolean;
+  emitWarmup?: boolean;
   keyTtlSeconds?: string | number;
   maxKeys?: string | number;
   checkpointSeconds?: string | number;
@@ -48,6 +49,7 @@ interface MovingWindowSettings {
   maxFutureMs: number;
   lateToOutput: boolean;
   emitEmpty: boolean;
+  emitWarmup: boolean;
   ttlMs: number;
   maxKeys: number;
   checkpointMs: number;
@@ -93,6 +95,7 @@ function parseSettings(config: MovingWindowConfig): MovingWindowSettings {
       1000,
     lateToOutput: lateOutput === 'output',
     emitEmpty: config.emitEmpty === true || String(config.emitEmpty) === 'true',
+    emitWarmup: config.emitWarmup !== false && String(config.emitWarmup) !== 'false',
     ttlMs:
       configNumber(config.keyTtlSeconds, 'keyTtlSeconds', 0, { min: 0 }) * 1000 || autoTtlMs + checkpointMs,
     maxKeys: configNumber(config.maxKeys, 'maxKeys', 100_000, { min: 1, integer: true }),
@@ -158,6 +161,7 @@ export = (RED: NodeAPI) => {
         maxFutureMs: settings.maxFutureMs,
         idleMs: settings.idleMs,
         emitEmpty: settings.emitEmpty,
+        emitWarmup: settings.emitWarmup,
         ttlMs: settings.ttlMs,
         maxKeys: settings.maxKeys,
       },

@@ -218,6 +218,7 @@ describe('core sliding windows', () => {
       maxFutureMs: 300_000,
       idleMs: 0,
       emitEmpty: false,
+      emitWarmup: true,
       ttlMs: 120_000,
       maxKeys: 100_000,
     });

@@ -349,6 +349,21 @@ describe('moving-window node', function () {
       }
     });
 
+    it('without warm-up windows, a first poll of 10 records oldest first gives only full windows', async () => {
+      await helper.load(
+        movingWindowNode,
+        flow({ timeProperty: 'timestamp', emitWarmup: false, aggregates: ['count', 'mean'] }),
+      );
+      const out = collect('out');
+      const mw = helper.getNode('mw') as TestNode;
+      for (let m = -9; m <= 0; m++) mw.receive({ topic: 'co2', payload: m, timestamp: iso(T0 + m * MIN) });
+      await flush();
+      assert.deepEqual(
+        out.map((o) => [o.payload.end, o.payload.count, o.payload.mean]),
+        [-4, -3, -2, -1, 0].map((m) => [iso(T0 + m * MIN), 5, m - 2]),
+      );
+    });
+
     it('emits the windows of a key that went quiet once it is idle, and counts later samples as late', async () => {
       await helper.load(
         movingWindowNode,
