@@ -215,8 +215,10 @@ export class KeyedWindows {
     const { clock } = entry;
     const { lengthMs, emitEmpty } = this.settings;
     if (!Number.isFinite(clock.closedThroughMs)) return;
-    // Without warm-up windows the first one emitted starts at or after the first sample.
-    const firstFullEndMs = this.settings.emitWarmup ? -Infinity : this.atOrAfter(entry.firstMs + lengthMs);
+    // Nothing ends before the first sample (empty windows there would depend on arrival
+    // order); without warm-up windows the first one emitted starts at or after it.
+    const warmupMs = this.settings.emitWarmup ? 0 : lengthMs;
+    const firstFullEndMs = this.atOrAfter(entry.firstMs + warmupMs);
     for (;;) {
       let endMs = this.boundaries.after(clock.closedThroughMs);
       if (endMs > throughMs) return;

@@ -268,12 +268,14 @@ export = (RED: NodeAPI) => {
       showKeys();
     };
 
-    let checkpointDueMs = Date.now() + settings.checkpointMs;
+    // Checkpoints at wall-clock multiples of checkpointSeconds (every minute at :00).
+    let checkpointSlot = Math.floor(Date.now() / settings.checkpointMs);
     const tick = () => {
       const nowMs = Date.now();
       emit(windows.closeIdle(nowMs));
-      if (nowMs >= checkpointDueMs) {
-        checkpointDueMs = nowMs + settings.checkpointMs;
+      const slot = Math.floor(nowMs / settings.checkpointMs);
+      if (slot !== checkpointSlot) {
+        checkpointSlot = slot;
         windows.evictIdle(nowMs);
         saveState(this, windows.toJSON());
       }
