@@ -160,7 +160,7 @@ export class EventTimeCov<M> {
     const admission = entry.clock.admit(timeMs, nowMs);
     if (!admission.ok) return admission;
     entry.lastSeenMs = nowMs;
-    entry.clock.advance(timeMs, 0); // moves the watermark only: decisions are made below
+    entry.clock.observe(timeMs); // decisions are made below, in time order
     const decided: CovDecided<M>[] = [];
     const { held } = entry;
     if (held.length === 0 && timeMs <= entry.clock.watermarkMs) {

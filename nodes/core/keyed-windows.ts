@@ -130,7 +130,7 @@ export class KeyedWindows {
     // reorder buffer until their window closes (sealedSummary).
     const refused = window.add(timeMs, value, clock.closedThroughMs);
     if (refused !== undefined) return { ok: false, kind: 'late', reason: refused };
-    clock.advance(timeMs, 0); // moves the watermark; the windows are closed below, skipping empty ones
+    clock.observe(timeMs); // moves the watermark; the windows are closed below, skipping empty ones
     if (this.settings.hopMs > 0) this.closeWindows(key, entry, window, clock.watermarkMs, closed);
     else this.closeSamples(key, entry, window, timeMs, clock.watermarkMs, closed);
     return { ok: true, closed };
@@ -289,13 +289,13 @@ export class KeyedWindows {
   ): void {
     const { clock } = entry;
     if (this.settings.hopMs === 0) {
-      clock.advance(timeMs, 0);
+      clock.observe(timeMs);
       window.add(timeMs, value);
       if (this.settings.emitWarmup || window.size === this.settings.count)
         closed.push(countWindow(key, window.summary()));
       return;
     }
-    clock.advance(timeMs, 0);
+    clock.observe(timeMs);
     const endMs = this.closeLastBoundary(clock, clock.watermarkMs);
     // A sample stamped on the boundary belongs to the window ending there.
     if (endMs < timeMs) this.pushCount(key, window, closed);
