@@ -107,6 +107,7 @@ export class KeyedWindows {
   /** Adds a sample; returns the windows its watermark closed, or why it was refused. */
   add(key: string, timeMs: number, value: number, nowMs: number): AddResult {
     let entry = this.entries.get(key);
+    const isNew = entry === undefined;
     if (entry === undefined) {
       if (this.entries.size >= this.settings.maxKeys && this.evictIdle(nowMs) === 0) {
         return { ok: false, kind: 'full', reason: `${this.settings.maxKeys} keys held (maxKeys)` };
@@ -118,11 +119,13 @@ export class KeyedWindows {
     const admission = clock.admit(timeMs, nowMs);
     // Count windows emitted per sample follow arrival order: nothing is late for them.
     const perSampleCount = window instanceof CountWindow && this.settings.hopMs === 0;
-    if (!admission.ok && !(perSampleCount && admission.kind === 'late')) return admission;
-    entry.lastSeenMs = nowMs;
-    if (timeMs < entry.firstMs) entry.firstMs = timeMs;
+    if (!admission.ok && !(perSampleCount && admission.kind === 'late')) {
+      if (isNew) this.entries.delete(key); // a refused first sample leaves no key behind
+      return admission;
+    }
     const closed: ClosedWindow[] = [];
     if (window instanceof CountWindow) {
+      entry.lastSeenMs = nowMs;
       this.addToCount(key, entry, window, timeMs, value, closed);
       return { ok: true, closed };
     }
@@ -130,6 +133,8 @@ export class KeyedWindows {
     // reorder buffer until their window closes (sealedSummary).
     const refused = window.add(timeMs, value, clock.closedThroughMs);
     if (refused !== undefined) return { ok: false, kind: 'late', reason: refused };
+    entry.lastSeenMs = nowMs;
+    if (timeMs < entry.firstMs) entry.firstMs = timeMs;
     clock.observe(timeMs); // moves the watermark; the windows are closed below, skipping empty ones
     if (this.settings.hopMs > 0) this.closeWindows(key, entry, window, clock.watermarkMs, closed);
     else this.closeSamples(key, entry, window, timeMs, clock.watermarkMs, closed);
