@@ -17,6 +17,7 @@ import {
 } from '../core/record-dedupe';
 import { configNumber } from '../shared/config-number';
 import { loadState, saveState } from '../shared/node-state';
+import { DEFAULT_MAX_FUTURE_MS } from '../core/event-time';
 import { clockTime, showStatus } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
 import type { ApiEndpoint } from '../api-endpoint/api-endpoint-types';
@@ -36,6 +37,7 @@ interface ApiPollerConfig extends NodeDef {
   recordsPath: string;
   timeField: string;
   timeUnit: 'ms' | 's';
+  maxFutureSeconds?: string | number;
   output: 'record' | 'response';
   maxRetries: string | number;
   backoffBaseSeconds: string | number;
@@ -115,12 +117,19 @@ export = (RED: NodeAPI) => {
         else for (const record of extracted.records) node.send({ ...base, payload: record } as Msg);
         return;
       }
-      const result = dedupe.take(key, extracted.records, (r) =>
-        recordTimeMs(valueAtPath(r, settings.timeField), settings.timeUnit),
+      const result = dedupe.take(
+        key,
+        extracted.records,
+        (r) => recordTimeMs(valueAtPath(r, settings.timeField), settings.timeUnit),
+        Date.now() + settings.maxFutureMs,
       );
       if (result.untimed > 0)
         node.warn(
           `GET ${safeUrl}: ${result.untimed} record(s) without a readable "${settings.timeField}" dropped`,
+        );
+      if (result.future > 0)
+        node.warn(
+          `GET ${safeUrl}: ${result.future} record(s) stamped more than ${settings.maxFutureMs / 1000} s ahead of the clock dropped (maxFutureSeconds)`,
         );
       if (result.fresh.length === 0) return;
       saveState(node, dedupe.toJSON());
@@ -217,6 +226,9 @@ export = (RED: NodeAPI) => {
       recordsPath: String(config.recordsPath ?? '').trim(),
       timeField: String(config.timeField ?? '').trim(),
       timeUnit: config.timeUnit === 's' ? ('s' as const) : ('ms' as const),
+      maxFutureMs:
+        configNumber(config.maxFutureSeconds, 'maxFutureSeconds', DEFAULT_MAX_FUTURE_MS / 1000, { min: 0 }) *
+        1000,
       output: config.output === 'response' ? ('response' as const) : ('record' as const),
       maxRetries: configNumber(config.maxRetries, 'maxRetries', 3, { min: 0, integer: true }),
       backoffBaseMs: configNumber(config.backoffBaseSeconds, 'backoffBaseSeconds', 1, { min: 0.001 }) * 1000,

@@ -2,8 +2,10 @@
  * The change-of-value (COV) rule per key (docs/adr/0015): pass a value when it differs
  * from the last PASSED value by more than the absolute threshold or by more than the
  * percentage of that value (either threshold may be off; with both on, exceeding either
- * passes), and pass one at least every heartbeat even when unchanged.
+ * passes), and pass one at least every heartbeat even when unchanged. The heartbeat is
+ * measured in event time: between the times stamped on the samples (docs/adr/0005).
  */
+import { EventClock, everyPeriod, type EventClockState } from './event-time';
 export interface CovRuleSettings {
   /** Absolute deadband; 0 = off. */
   absolute: number;
@@ -91,5 +93,138 @@ export class CovRule {
 
   toJSON(): CovRuleState {
     return { keys: Object.fromEntries(this.keys) };
+  }
+}
+
+export interface EventTimeCovSettings extends CovRuleSettings {
+  /** How far behind the key's newest sample a sample may arrive; it waits until then. */
+  latenessMs: number;
+  /** Samples stamped further ahead of the wall clock are bad input. */
+  maxFutureMs: number;
+}
+
+export interface EventTimeCovState extends CovRuleState {
+  clocks?: Record<string, EventClockState>;
+}
+
+/** A msg (or anything) that the rule decided on, in event-time order per key. */
+export interface CovDecided<M> {
+  key: string;
+  item: M;
+  decision: CovDecision;
+}
+
+export type CovOffer<M> =
+  { ok: true; decided: CovDecided<M>[] } | { ok: false; kind: 'late' | 'future'; reason: string };
+
+interface Held<M> {
+  timeMs: number;
+  value: number;
+  item: M;
+}
+
+interface KeyClock<M> {
+  clock: EventClock;
+  held: Held<M>[];
+  lastSeenMs: number;
+}
+
+/** The clock of a key closes at every millisecond: it tracks the last sample decided. */
+const EVERY_MS = everyPeriod(1);
+
+/**
+ * The COV rule in event time (docs/adr/0005): each key's samples are decided in the order
+ * of their own times, the heartbeat measured between those times. With lateness, a sample
+ * waits until the key's watermark (newest − lateness) passes it, so any arrival order
+ * within the lateness gives the same decisions; a sample behind a decided one is late.
+ */
+export class EventTimeCov<M> {
+  private readonly rule: CovRule;
+  private readonly keys = new Map<string, KeyClock<M>>();
+
+  constructor(
+    readonly settings: EventTimeCovSettings,
+    state?: EventTimeCovState,
+  ) {
+    this.rule = new CovRule(settings, state);
+    for (const [key, saved] of Object.entries(state?.clocks ?? {}))
+      this.keyClock(key, saved.newestMs ?? 0).clock.restore(saved);
+  }
+
+  get size(): number {
+    return this.keys.size;
+  }
+
+  offer(key: string, timeMs: number, value: number, item: M, nowMs: number): CovOffer<M> {
+    const entry = this.keys.get(key) ?? this.keyClock(key, nowMs);
+    const admission = entry.clock.admit(timeMs, nowMs);
+    if (!admission.ok) return admission;
+    entry.lastSeenMs = nowMs;
+    entry.clock.observe(timeMs); // decisions are made below, in time order
+    const decided: CovDecided<M>[] = [];
+    const { held } = entry;
+    if (held.length === 0 && timeMs <= entry.clock.watermarkMs) {
+      this.decide(key, entry, { timeMs, value, item }, decided);
+      return { ok: true, decided };
+    }
+    let i = held.length;
+    while (i > 0 && held[i - 1].timeMs > timeMs) i--;
+    held.splice(i, 0, { timeMs, value, item });
+    this.release(key, entry, entry.clock.watermarkMs, decided);
+    return { ok: true, decided };
+  }
+
+  /** Idle fallback: a key quiet for `idleMs` (wall clock) has its watermark follow the clock. */
+  closeIdle(nowMs: number, idleMs: number): CovDecided<M>[] {
+    const decided: CovDecided<M>[] = [];
+    for (const [key, entry] of this.keys) {
+      const quietMs = nowMs - entry.lastSeenMs - idleMs;
+      if (entry.held.length === 0 || quietMs < 0) continue;
+      this.release(key, entry, entry.clock.watermarkMs + quietMs, decided);
+    }
+    return decided;
+  }
+
+  /** Decides every held sample of the key (every key when undefined) now. */
+  flush(key?: string): CovDecided<M>[] {
+    const decided: CovDecided<M>[] = [];
+    for (const [k, entry] of this.keys)
+      if (key === undefined || k === key) this.release(k, entry, Infinity, decided);
+    return decided;
+  }
+
+  reset(key?: string): void {
+    this.rule.reset(key);
+    if (key === undefined) this.keys.clear();
+    else this.keys.delete(key);
+  }
+
+  toJSON(): EventTimeCovState {
+    const clocks: Record<string, EventClockState> = {};
+    for (const [key, entry] of this.keys) clocks[key] = entry.clock.toJSON();
+    return { ...this.rule.toJSON(), clocks };
+  }
+
+  private release(key: string, entry: KeyClock<M>, throughMs: number, decided: CovDecided<M>[]): void {
+    const { held } = entry;
+    let k = 0;
+    while (k < held.length && held[k].timeMs <= throughMs) this.decide(key, entry, held[k++], decided);
+    if (k > 0) held.splice(0, k);
+  }
+
+  private decide(key: string, entry: KeyClock<M>, sample: Held<M>, decided: CovDecided<M>[]): void {
+    entry.clock.skipTo(sample.timeMs);
+    decided.push({ key, item: sample.item, decision: this.rule.offer(key, sample.value, sample.timeMs) });
+  }
+
+  private keyClock(key: string, nowMs: number): KeyClock<M> {
+    const { latenessMs, maxFutureMs } = this.settings;
+    const entry = {
+      clock: new EventClock({ latenessMs, maxFutureMs }, EVERY_MS, 'start'),
+      held: [],
+      lastSeenMs: nowMs,
+    };
+    this.keys.set(key, entry);
+    return entry;
   }
 }

@@ -45,6 +45,7 @@ export interface EventClockState {
   closedThroughMs: number | null;
 }
 
+const ADMITTED: Admission = Object.freeze({ ok: true as const });
 const iso = (ms: number) => new Date(ms).toISOString();
 const finiteOrNull = (ms: number) => (Number.isFinite(ms) ? ms : null);
 
@@ -96,7 +97,7 @@ export class EventClock {
         reason: `time ${iso(timeMs)} is late: results through ${iso(this.closedThrough)} were already emitted`,
       };
     }
-    return { ok: true };
+    return ADMITTED;
   }
 
   /**
@@ -105,11 +106,19 @@ export class EventClock {
    * a caller facing a jump over many empty periods uses `skipTo` first.
    */
   advance(timeMs: number, limit = 100_000): number[] {
+    this.observe(timeMs);
+    return this.closeThrough(this.watermarkMs, limit);
+  }
+
+  /**
+   * Takes an admitted sample's time and moves the watermark, closing nothing: for callers
+   * that close the periods themselves (`closeThrough`, `skipTo`), e.g. to jump over empty ones.
+   */
+  observe(timeMs: number): void {
     // Periods before the first sample's lateness reach are closed: nothing can be emitted for them.
     if (!Number.isFinite(this.closedThrough))
       this.closedThrough = this.periodStart(timeMs - this.bounds.latenessMs);
     if (timeMs > this.newest) this.newest = timeMs;
-    return this.closeThrough(this.watermarkMs, limit);
   }
 
   /**

@@ -1,7 +1,12 @@
 /**
- * One window per key (msg.topic by default) with idle-key eviction, so memory stays
- * bounded with many keys: a key that received no sample for `ttlMs` is dropped.
+ * One window per key (msg.topic by default), emitted in event time (docs/adr/0005):
+ * each key has an EventClock; the window (T − length, T] is closed when the key's
+ * watermark (newest sample time − lateness) reaches T, so the same samples give the same
+ * windows however fast or in what order (within the lateness) they arrive. The wall clock
+ * only bounds samples from the future, moves the watermark of a key that went quiet
+ * (`closeIdle`), and forgets keys idle past the TTL or beyond `maxKeys`.
  */
+import { EventClock, everyPeriod, type Boundaries, type EventClockState } from './event-time';
 import {
   CountWindow,
   SlidingWindow,
@@ -15,33 +20,79 @@ export interface KeyedWindowSettings {
   lengthMs: number;
   /** Count window of this many samples; 0 = time window. */
   count: number;
+  /** Emit at multiples of this; 0 = the window ending at every sample. */
+  hopMs: number;
   latenessMs: number;
-  /** Idle time after which a key is forgotten (wall clock). */
+  /** Samples stamped further ahead of the wall clock are bad input. */
+  maxFutureMs: number;
+  /** Wall-clock quiet time after which a key's watermark follows the clock. */
+  idleMs: number;
+  emitEmpty: boolean;
+  /**
+   * Emit the windows that begin before the key's first sample (after a start or reset,
+   * they hold only part of their span); false = from the first full window on.
+   */
+  emitWarmup: boolean;
+  /** Wall-clock idle time after which a key is forgotten. */
   ttlMs: number;
+  /** At most this many keys; a new key beyond it is refused. */
+  maxKeys: number;
+}
+
+/** A closed window of one key. */
+export interface ClosedWindow {
+  key: string;
+  startMs: number | null;
+  endMs: number | null;
+  summary: WindowSummary;
+}
+
+export type AddResult =
+  { ok: true; closed: ClosedWindow[] } | { ok: false; kind: 'late' | 'future' | 'full'; reason: string };
+
+interface SavedKey {
+  lastSeenMs: number;
+  firstMs?: number;
+  window: AnyWindowState;
+  clock?: EventClockState;
+  due?: number[];
 }
 
 export interface KeyedWindowsState {
-  keys: Record<string, { lastSeenMs: number; window: AnyWindowState }>;
+  keys: Record<string, SavedKey>;
 }
 
 interface Entry {
   window: SlidingWindow | CountWindow;
+  clock: EventClock;
+  /** Wall-clock time of the last sample: idle fallback and TTL. */
   lastSeenMs: number;
+  /** The earliest sample time taken: windows starting before it are warm-up windows. */
+  firstMs: number;
+  /** Per-sample emission with lateness: sample times waiting for the watermark, sorted. */
+  due: number[];
 }
+
+/** Per-sample emission closes at every millisecond: the clock then tracks the last sample emitted. */
+const EVERY_MS = everyPeriod(1);
 
 export class KeyedWindows {
   private readonly entries = new Map<string, Entry>();
+  private readonly boundaries: Boundaries;
 
   constructor(
     readonly settings: KeyedWindowSettings,
     state?: KeyedWindowsState,
   ) {
-    if (state?.keys) {
-      for (const [key, saved] of Object.entries(state.keys)) {
-        const window = windowFromJSON(saved.window);
-        // A changed length or kind in the editor makes old samples meaningless.
-        if (this.matches(window)) this.entries.set(key, { window, lastSeenMs: saved.lastSeenMs });
-      }
+    this.boundaries = settings.hopMs > 0 ? everyPeriod(settings.hopMs) : EVERY_MS;
+    for (const [key, saved] of Object.entries(state?.keys ?? {})) {
+      const window = this.restoreWindow(saved.window);
+      if (window === undefined) continue; // a changed length or kind makes old samples meaningless
+      const entry = this.newEntry(window, saved.lastSeenMs);
+      entry.clock.restore(saved.clock);
+      entry.due = [...(saved.due ?? [])];
+      entry.firstMs = saved.firstMs ?? -Infinity;
+      this.entries.set(key, entry);
     }
   }
 
@@ -53,41 +104,74 @@ export class KeyedWindows {
     return this.entries.keys();
   }
 
-  /** Adds a sample; returns why it was refused (late), or undefined. */
-  add(key: string, timeMs: number, value: number, nowMs: number): string | undefined {
+  /** Adds a sample; returns the windows its watermark closed, or why it was refused. */
+  add(key: string, timeMs: number, value: number, nowMs: number): AddResult {
     let entry = this.entries.get(key);
+    const isNew = entry === undefined;
     if (entry === undefined) {
-      const { count, lengthMs, latenessMs } = this.settings;
-      entry = {
-        window: count > 0 ? new CountWindow(count) : new SlidingWindow(lengthMs, latenessMs),
-        lastSeenMs: nowMs,
-      };
+      if (this.entries.size >= this.settings.maxKeys && this.evictIdle(nowMs) === 0) {
+        return { ok: false, kind: 'full', reason: `${this.settings.maxKeys} keys held (maxKeys)` };
+      }
+      entry = this.newEntry(this.newWindow(), nowMs);
       this.entries.set(key, entry);
     }
-    entry.lastSeenMs = nowMs;
-    const w = entry.window;
-    if (w instanceof CountWindow) {
-      w.add(timeMs, value);
-      return undefined;
+    const { clock, window } = entry;
+    const admission = clock.admit(timeMs, nowMs);
+    // Count windows emitted per sample follow arrival order: nothing is late for them.
+    const perSampleCount = window instanceof CountWindow && this.settings.hopMs === 0;
+    if (!admission.ok && !(perSampleCount && admission.kind === 'late')) {
+      if (isNew) this.entries.delete(key); // a refused first sample leaves no key behind
+      return admission;
     }
-    return w.add(timeMs, value, nowMs);
+    const closed: ClosedWindow[] = [];
+    if (window instanceof CountWindow) {
+      entry.lastSeenMs = nowMs;
+      this.addToCount(key, entry, window, timeMs, value, closed);
+      return { ok: true, closed };
+    }
+    // Samples up to the last closed boundary may join the ring; later ones wait in its
+    // reorder buffer until their window closes (sealedSummary).
+    const refused = window.add(timeMs, value, clock.closedThroughMs);
+    if (refused !== undefined) return { ok: false, kind: 'late', reason: refused };
+    entry.lastSeenMs = nowMs;
+    if (timeMs < entry.firstMs) entry.firstMs = timeMs;
+    clock.observe(timeMs); // moves the watermark; the windows are closed below, skipping empty ones
+    if (this.settings.hopMs > 0) this.closeWindows(key, entry, window, clock.watermarkMs, closed);
+    else this.closeSamples(key, entry, window, timeMs, clock.watermarkMs, closed);
+    return { ok: true, closed };
   }
 
-  /** Summary of one key's window ending at `endMs` (time windows) or of its last samples. */
-  summary(key: string, endMs: number): WindowSummary | undefined {
-    const w = this.entries.get(key)?.window;
-    if (w === undefined) return undefined;
-    return w instanceof CountWindow ? w.summary() : w.summary(endMs);
+  /**
+   * Idle fallback: a key with no sample for `idleMs` of wall-clock time has its watermark
+   * follow the clock from then on, as if its event time kept running.
+   */
+  closeIdle(nowMs: number): ClosedWindow[] {
+    const closed: ClosedWindow[] = [];
+    const { idleMs, latenessMs } = this.settings;
+    for (const [key, entry] of this.entries) {
+      const quietMs = nowMs - entry.lastSeenMs - idleMs;
+      if (quietMs < 0 || !Number.isFinite(entry.clock.newestMs)) continue;
+      this.closeEntryThrough(key, entry, entry.clock.newestMs - latenessMs + quietMs, closed);
+    }
+    return closed;
   }
 
-  /** Summary of the window ending at the key's newest sample (per-sample emission). */
-  latestSummary(key: string): WindowSummary | undefined {
-    const w = this.entries.get(key)?.window;
-    if (w === undefined) return undefined;
-    return w instanceof CountWindow ? w.summary() : w.summary(w.newestTimeMs);
+  /** Emits every window of the key (every key when undefined) that still holds a sample. */
+  flush(key?: string): ClosedWindow[] {
+    const closed: ClosedWindow[] = [];
+    for (const [k, entry] of this.entries) {
+      if (key !== undefined && k !== key) continue;
+      const newest = entry.clock.newestMs;
+      if (!Number.isFinite(newest)) continue;
+      // Time windows with a hop: every window that holds the newest sample ends before newest + length.
+      const timeWithHop = entry.window instanceof SlidingWindow && this.settings.hopMs > 0;
+      const throughMs = timeWithHop ? newest + this.settings.lengthMs - 1 : this.atOrAfter(newest);
+      this.closeEntryThrough(k, entry, throughMs, closed);
+    }
+    return closed;
   }
 
-  /** Drops keys idle for longer than the TTL; returns how many were dropped. */
+  /** Drops keys idle (wall clock) for longer than the TTL; returns how many were dropped. */
   evictIdle(nowMs: number): number {
     let dropped = 0;
     for (const [key, entry] of this.entries) {
@@ -106,14 +190,186 @@ export class KeyedWindows {
 
   toJSON(): KeyedWindowsState {
     const keys: KeyedWindowsState['keys'] = {};
-    for (const [key, entry] of this.entries)
-      keys[key] = { lastSeenMs: entry.lastSeenMs, window: entry.window.toJSON() };
+    for (const [key, entry] of this.entries) {
+      keys[key] = {
+        lastSeenMs: entry.lastSeenMs,
+        ...(Number.isFinite(entry.firstMs) ? { firstMs: entry.firstMs } : {}),
+        window: entry.window.toJSON(),
+        clock: entry.clock.toJSON(),
+        ...(entry.due.length > 0 ? { due: [...entry.due] } : {}),
+      };
+    }
     return { keys };
   }
 
-  private matches(window: SlidingWindow | CountWindow): boolean {
-    const { count, lengthMs, latenessMs } = this.settings;
-    if (window instanceof CountWindow) return count > 0 && window.length === count;
-    return count === 0 && window.lengthMs === lengthMs && window.latenessMs === latenessMs;
+  private closeEntryThrough(key: string, entry: Entry, throughMs: number, closed: ClosedWindow[]): void {
+    const { window } = entry;
+    if (window instanceof CountWindow) this.closeCount(key, entry, window, throughMs, closed);
+    else if (this.settings.hopMs > 0) this.closeWindows(key, entry, window, throughMs, closed);
+    else this.closeSamples(key, entry, window, NaN, throughMs, closed);
   }
+
+  /** Time windows with a hop: closes every boundary through `throughMs`, skipping empty windows. */
+  private closeWindows(
+    key: string,
+    entry: Entry,
+    window: SlidingWindow,
+    throughMs: number,
+    closed: ClosedWindow[],
+  ): void {
+    const { clock } = entry;
+    const { lengthMs, emitEmpty } = this.settings;
+    if (!Number.isFinite(clock.closedThroughMs)) return;
+    // Nothing ends before the first sample (empty windows there would depend on arrival
+    // order); without warm-up windows the first one emitted starts at or after it.
+    const warmupMs = this.settings.emitWarmup ? 0 : lengthMs;
+    const firstFullEndMs = this.atOrAfter(entry.firstMs + warmupMs);
+    for (;;) {
+      let endMs = this.boundaries.after(clock.closedThroughMs);
+      if (endMs > throughMs) return;
+      if (endMs < firstFullEndMs) {
+        if (firstFullEndMs > throughMs) return clock.skipTo(throughMs);
+        clock.skipTo(firstFullEndMs - 1);
+        endMs = firstFullEndMs;
+      }
+      if (!emitEmpty) {
+        const oldestMs = window.oldestAfter(endMs - lengthMs);
+        const firstEndMs = Number.isNaN(oldestMs) ? Infinity : this.atOrAfter(Math.max(oldestMs, endMs));
+        if (firstEndMs > throughMs) {
+          clock.skipTo(throughMs);
+          return;
+        }
+        if (firstEndMs > endMs) clock.skipTo(firstEndMs - 1);
+        endMs = firstEndMs;
+      }
+      clock.closeThrough(endMs);
+      closed.push({ key, startMs: endMs - lengthMs, endMs, summary: window.sealedSummary(endMs) });
+    }
+  }
+
+  /** Per-sample emission: the window ending at each sample once the watermark passes it. */
+  private closeSamples(
+    key: string,
+    entry: Entry,
+    window: SlidingWindow,
+    timeMs: number,
+    throughMs: number,
+    closed: ClosedWindow[],
+  ): void {
+    const { due } = entry;
+    if (!Number.isNaN(timeMs)) {
+      if (due.length === 0 && timeMs <= throughMs)
+        return this.closeSample(key, entry, window, timeMs, closed);
+      let i = due.length;
+      while (i > 0 && due[i - 1] > timeMs) i--;
+      due.splice(i, 0, timeMs);
+    }
+    let k = 0;
+    while (k < due.length && due[k] <= throughMs) this.closeSample(key, entry, window, due[k++], closed);
+    if (k > 0) due.splice(0, k);
+  }
+
+  private closeSample(
+    key: string,
+    entry: Entry,
+    window: SlidingWindow,
+    timeMs: number,
+    closed: ClosedWindow[],
+  ) {
+    entry.clock.skipTo(timeMs);
+    const { lengthMs } = this.settings;
+    const summary = window.sealedSummary(timeMs);
+    if (!this.settings.emitWarmup && timeMs - lengthMs < entry.firstMs) return;
+    closed.push({ key, startMs: timeMs - lengthMs, endMs: timeMs, summary });
+  }
+
+  /** Count windows: the last N samples in arrival order, emitted per sample or at the last boundary reached. */
+  private addToCount(
+    key: string,
+    entry: Entry,
+    window: CountWindow,
+    timeMs: number,
+    value: number,
+    closed: ClosedWindow[],
+  ): void {
+    const { clock } = entry;
+    if (this.settings.hopMs === 0) {
+      clock.observe(timeMs);
+      window.add(timeMs, value);
+      if (this.settings.emitWarmup || window.size === this.settings.count)
+        closed.push(countWindow(key, window.summary()));
+      return;
+    }
+    clock.observe(timeMs);
+    const endMs = this.closeLastBoundary(clock, clock.watermarkMs);
+    // A sample stamped on the boundary belongs to the window ending there.
+    if (endMs < timeMs) this.pushCount(key, window, closed);
+    window.add(timeMs, value);
+    if (endMs >= timeMs) this.pushCount(key, window, closed);
+  }
+
+  private closeCount(
+    key: string,
+    entry: Entry,
+    window: CountWindow,
+    throughMs: number,
+    closed: ClosedWindow[],
+  ) {
+    if (this.settings.hopMs === 0) return; // every sample was emitted on arrival
+    if (this.closeLastBoundary(entry.clock, throughMs) > -Infinity) this.pushCount(key, window, closed);
+  }
+
+  /** Closes through the last boundary at or before `throughMs`; returns it, or −Infinity when none was open. */
+  private closeLastBoundary(clock: EventClock, throughMs: number): number {
+    const endMs = this.boundaries.atOrBefore(throughMs);
+    if (!(endMs > clock.closedThroughMs)) return -Infinity;
+    clock.skipTo(endMs);
+    return endMs;
+  }
+
+  private pushCount(key: string, window: CountWindow, closed: ClosedWindow[]): void {
+    const summary = window.summary();
+    if (!this.settings.emitWarmup && summary.count < this.settings.count) return;
+    if (summary.count > 0 || this.settings.emitEmpty) closed.push(countWindow(key, summary));
+  }
+
+  /** The first boundary at or after `timeMs`. */
+  private atOrAfter(timeMs: number): number {
+    const b = this.boundaries.atOrBefore(timeMs);
+    return b === timeMs ? b : this.boundaries.after(timeMs);
+  }
+
+  private newEntry(window: SlidingWindow | CountWindow, nowMs: number): Entry {
+    const { latenessMs, maxFutureMs, hopMs } = this.settings;
+    const side = hopMs > 0 ? 'end' : 'start';
+    return {
+      window,
+      clock: new EventClock({ latenessMs, maxFutureMs }, this.boundaries, side),
+      lastSeenMs: nowMs,
+      firstMs: Infinity,
+      due: [],
+    };
+  }
+
+  /** The ring's own lateness check must never be stricter than the event clock's. */
+  private windowLatenessMs(): number {
+    return this.settings.latenessMs + this.settings.hopMs;
+  }
+
+  private newWindow(): SlidingWindow | CountWindow {
+    const { count, lengthMs } = this.settings;
+    return count > 0 ? new CountWindow(count) : new SlidingWindow(lengthMs, this.windowLatenessMs());
+  }
+
+  private restoreWindow(state: AnyWindowState): SlidingWindow | CountWindow | undefined {
+    const { count, lengthMs } = this.settings;
+    if (state.kind === 'count')
+      return count > 0 && state.length === count ? windowFromJSON(state) : undefined;
+    if (count > 0 || state.lengthMs !== lengthMs) return undefined;
+    return windowFromJSON({ ...state, latenessMs: this.windowLatenessMs() });
+  }
+}
+
+function countWindow(key: string, summary: WindowSummary): ClosedWindow {
+  return { key, startMs: summary.firstTimeMs, endMs: summary.lastTimeMs, summary };
 }

@@ -61,6 +61,8 @@ export interface DedupeResult<R> {
   seen: number;
   /** Records without a readable time; dropped, since they cannot be deduplicated. */
   untimed: number;
+  /** Records stamped after `notAfterMs` (bad clocks); dropped without moving the mark. */
+  future: number;
 }
 
 /** High-water marks per target key; serialisable into the context store. */
@@ -79,15 +81,26 @@ export class RecordDedupe {
     return this.marks.get(key);
   }
 
-  /** Splits `records` into the fresh ones (and advances the mark past them) and the rest. */
-  take<R>(key: string, records: readonly R[], timeOf: (record: R) => number | undefined): DedupeResult<R> {
+  /**
+   * Splits `records` into the fresh ones (and advances the mark past them) and the rest.
+   * Records stamped after `notAfterMs` (the wall clock + the future bound) are dropped:
+   * one record stamped 2099 would otherwise hold the mark there for good.
+   */
+  take<R>(
+    key: string,
+    records: readonly R[],
+    timeOf: (record: R) => number | undefined,
+    notAfterMs = Infinity,
+  ): DedupeResult<R> {
     const mark = this.marks.get(key) ?? -Infinity;
     const fresh: TimedRecord<R>[] = [];
     let seen = 0;
     let untimed = 0;
+    let future = 0;
     for (const record of records) {
       const timeMs = timeOf(record);
       if (timeMs === undefined || !Number.isFinite(timeMs)) untimed++;
+      else if (timeMs > notAfterMs) future++;
       else if (timeMs > mark) fresh.push({ record, timeMs });
       else seen++;
     }
@@ -96,7 +109,7 @@ export class RecordDedupe {
     const unique = fresh.filter((f, i) => i === 0 || f.timeMs !== fresh[i - 1].timeMs);
     seen += fresh.length - unique.length;
     if (unique.length > 0) this.marks.set(key, unique[unique.length - 1].timeMs);
-    return { fresh: unique, seen, untimed };
+    return { fresh: unique, seen, untimed, future };
   }
 
   reset(key?: string): void {

@@ -486,6 +486,28 @@ export class SlidingWindow {
     return acc.summary();
   }
 
+  /**
+   * Aggregates of the window (endMs − length, endMs] once no sample at or before `endMs`
+   * can still arrive (the event-time watermark passed it): the reorder buffer up to
+   * `endMs` joins the ring, so the summary is O(1). `endMs` must not go backwards.
+   */
+  sealedSummary(endMs: number): WindowSummary {
+    this.release(endMs);
+    this.evictThrough(endMs - this.lengthMs);
+    return this.queue.summary();
+  }
+
+  /**
+   * Time of the oldest sample after `cutMs` (NaN when none), dropping the ones at or
+   * before it: lets a caller skip windows that hold no sample. `cutMs` must not go backwards.
+   */
+  oldestAfter(cutMs: number): number {
+    this.evictThrough(cutMs);
+    const queued = this.queue.oldestTimeMs();
+    if (!Number.isNaN(queued)) return queued;
+    return this.pendingTimes.length > 0 ? this.pendingTimes[0] : NaN;
+  }
+
   toJSON(): SlidingWindowState {
     return {
       kind: 'time',
@@ -539,7 +561,10 @@ export class SlidingWindow {
       this.queue.push(times[k], this.pendingValues[k]);
       k++;
     }
-    if (k > 0) {
+    if (k === times.length) {
+      times.length = 0;
+      this.pendingValues.length = 0;
+    } else if (k > 0) {
       // The reorder buffer spans at most the lateness, so this splice stays small.
       times.splice(0, k);
       this.pendingValues.splice(0, k);

@@ -1,9 +1,13 @@
 /**
  * cov-filter: the change-of-value rule per key (nodes/core/cov-rule.ts). Passes a msg
  * when its value moved more than the absolute and/or percentage threshold from the last
- * passed value, or when the heartbeat is due; `msg.cov` says why.
+ * passed value, or when the heartbeat is due in event time; `msg.cov` says why. With
+ * lateness, msgs wait until the key's watermark passes them (docs/adr/0005).
  */
-import { CovRule, type CovRuleState } from '../core/cov-rule';
+import { DEFAULT_MAX_FUTURE_MS } from '../core/event-time';
+import { EventTimeCov, type CovDecided, type EventTimeCovState } from '../core/cov-rule';
+import { toEpochMs } from '../core/timestamp';
+import { everyAligned, type AlignedClock } from '../shared/aligned-clock';
 import { configNumber } from '../shared/config-number';
 import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
@@ -14,9 +18,13 @@ import { failOnBadConfig } from '../shared/config-failure';
 interface CovFilterConfig extends NodeDef {
   property?: string;
   keyProperty?: string;
+  timeProperty?: string;
   absolute?: string | number;
   percent?: string | number;
   heartbeatSeconds?: string | number;
+  latenessSeconds?: string | number;
+  idleSeconds?: string | number;
+  maxFutureSeconds?: string | number;
 }
 
 const STATUS_EVERY_MS = 1000;
@@ -39,26 +47,56 @@ export = (RED: NodeAPI) => {
   function startCovFilter(this: Node, config: CovFilterConfig) {
     const property = config.property || 'payload';
     const keyProperty = config.keyProperty ?? 'topic';
-    const rule = new CovRule(
+    const timeProperty = config.timeProperty ?? '';
+    const latenessMs = configNumber(config.latenessSeconds, 'latenessSeconds', 0, { min: 0 }) * 1000;
+    // With arrival time the wall clock is the event time, so a quiet key follows it at once.
+    const idleMs = configNumber(config.idleSeconds, 'idleSeconds', timeProperty ? 60 : 0, { min: 0 }) * 1000;
+    const filter = new EventTimeCov<Msg>(
       {
         absolute: configNumber(config.absolute, 'absolute', 0, { min: 0 }),
         percent: configNumber(config.percent, 'percent', 0, { min: 0 }),
         heartbeatMs: configNumber(config.heartbeatSeconds, 'heartbeatSeconds', 0, { min: 0 }) * 1000,
+        latenessMs,
+        maxFutureMs:
+          configNumber(config.maxFutureSeconds, 'maxFutureSeconds', DEFAULT_MAX_FUTURE_MS / 1000, {
+            min: 0,
+          }) * 1000,
       },
-      loadState<CovRuleState>(this),
+      loadState<EventTimeCovState>(this),
     );
     const readValue = reader(RED, property);
     const readKeyValue = keyProperty ? reader(RED, keyProperty) : () => '';
+    const readTime = timeProperty ? reader(RED, timeProperty) : undefined;
     const badKeys = new Set<string>();
     let passed = 0;
     let blocked = 0;
     let bad = 0;
+    let late = 0;
     let statusAt = 0;
 
     const showCounts = (nowMs: number) => {
       statusAt = nowMs;
-      const text = `${compactCount(passed)} of ${compactCount(passed + blocked + bad)} passed`;
-      showStatus(this, bad > 0 ? 'warn' : 'ok', text);
+      const text = `${compactCount(passed)} of ${compactCount(passed + blocked + bad + late)} passed`;
+      showStatus(this, bad > 0 || late > 0 ? 'warn' : 'ok', text);
+    };
+    const reportBad = (key: string, msg: Msg, reason: string) => {
+      bad++;
+      if (!badKeys.has(key)) {
+        badKeys.add(key);
+        this.error(reason, msg);
+      }
+      showCounts(Date.now());
+    };
+    const sendDecided = (decided: CovDecided<Msg>[], send: (msg: Msg) => void) => {
+      for (const { item, decision } of decided) {
+        if (!decision.pass) {
+          blocked++;
+          continue;
+        }
+        passed++;
+        item.cov = { reason: decision.reason, previous: decision.previous ?? null };
+        send(item);
+      }
     };
 
     this.on('input', (input, nodeSend, done: Done) => {
@@ -66,39 +104,62 @@ export = (RED: NodeAPI) => {
       const send = nodeSend as Send;
       const key = readKey(readKeyValue(msg));
       const nowMs = Date.now();
-      if (msg.reset) {
-        rule.reset(key || undefined);
+      if (msg.reset || msg.flush) {
+        if (msg.flush) sendDecided(filter.flush(key || undefined), send);
+        if (msg.reset) filter.reset(key || undefined);
         return done();
       }
       const n = readNumber(readValue(msg), `msg.${property}`);
       if (key === undefined || !n.ok) {
-        bad++;
-        const k = key ?? '';
-        if (!badKeys.has(k)) {
-          badKeys.add(k);
-          this.error(
-            key === undefined
-              ? `msg.${keyProperty} is not a string or number key`
-              : `key "${k}": ${(n as { reason: string }).reason}`,
+        const reason =
+          key === undefined
+            ? `msg.${keyProperty} is not a string or number key`
+            : `key "${key}": ${(n as { reason: string }).reason}`;
+        reportBad(key ?? '', msg, reason);
+        return done();
+      }
+      let timeMs = nowMs;
+      if (readTime !== undefined) {
+        const t = toEpochMs(readTime(msg));
+        if (t === undefined) {
+          reportBad(
+            key,
             msg,
+            `key "${key}": msg.${timeProperty} is not a time (ISO string, Date or epoch ms)`,
           );
+          return done();
         }
-        showCounts(nowMs);
+        timeMs = t;
+      }
+      const offer = filter.offer(key, timeMs, n.value, msg, nowMs);
+      if (!offer.ok) {
+        if (offer.kind === 'future') reportBad(key, msg, `key "${key}": ${offer.reason}`);
+        else {
+          late++; // behind a value already decided: deciding it now would depend on arrival order
+          showCounts(nowMs);
+        }
         return done();
       }
       if (badKeys.size > 0) badKeys.delete(key);
-      const decision = rule.offer(key, n.value, nowMs);
-      if (decision.pass) {
-        passed++;
-        msg.cov = { reason: decision.reason, previous: decision.previous ?? null };
-        send(msg);
-      } else blocked++;
+      sendDecided(offer.decided, send);
       if (nowMs - statusAt >= STATUS_EVERY_MS) showCounts(nowMs);
       done();
     });
 
+    // Held msgs exist only with lateness: then the wall clock releases those of quiet keys.
+    const idleClock: AlignedClock | undefined =
+      latenessMs > 0
+        ? everyAligned(1000, () => sendDecided(filter.closeIdle(Date.now(), idleMs), (m) => this.send(m)), {
+            offsetMs: 1,
+            onError: (err) => this.error(`idle release failed: ${(err as Error).message}`),
+          })
+        : undefined;
+
     this.on('close', (_removed: boolean, done: () => void) => {
-      saveState(this, rule.toJSON());
+      idleClock?.stop();
+      // Msgs still waiting for the watermark are decided now rather than lost.
+      sendDecided(filter.flush(), (m) => this.send(m));
+      saveState(this, filter.toJSON());
       done();
     });
   }

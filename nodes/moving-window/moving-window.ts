@@ -1,9 +1,12 @@
 /**
  * moving-window: sliding/tumbling time windows or count windows per key, O(1) per
- * sample (nodes/core/sliding-window.ts). Emits on the clock at wall-clock multiples of
- * the hop, or after every sample when hopSeconds is 0; late samples go to output 2.
+ * sample (nodes/core/sliding-window.ts), emitted in event time (docs/adr/0005): the
+ * window (T − length, T] goes out when the key's watermark (newest sample time −
+ * latenessSeconds) reaches T (nodes/core/keyed-windows.ts). The wall clock only runs the
+ * idle fallback for keys that go quiet, the checkpoints and the key TTL.
  */
-import { KeyedWindows, type KeyedWindowsState } from '../core/keyed-windows';
+import { DEFAULT_MAX_FUTURE_MS } from '../core/event-time';
+import { KeyedWindows, type ClosedWindow, type KeyedWindowsState } from '../core/keyed-windows';
 import { AGGREGATES, type Aggregate, type WindowSummary } from '../core/sliding-window';
 import { toEpochMs } from '../core/timestamp';
 import { everyAligned, type AlignedClock } from '../shared/aligned-clock';
@@ -23,8 +26,14 @@ interface MovingWindowConfig extends NodeDef {
   countWindow?: string | number;
   aggregates?: Aggregate[] | string;
   latenessSeconds?: string | number;
+  idleSeconds?: string | number;
+  maxFutureSeconds?: string | number;
+  lateOutput?: string;
   emitEmpty?: boolean;
+  emitWarmup?: boolean;
   keyTtlSeconds?: string | number;
+  maxKeys?: string | number;
+  checkpointSeconds?: string | number;
 }
 
 interface MovingWindowSettings {
@@ -36,15 +45,28 @@ interface MovingWindowSettings {
   count: number;
   aggregates: Aggregate[];
   latenessMs: number;
+  idleMs: number;
+  maxFutureMs: number;
+  lateToOutput: boolean;
   emitEmpty: boolean;
+  emitWarmup: boolean;
   ttlMs: number;
+  maxKeys: number;
+  checkpointMs: number;
 }
 
-/** Config → settings; throws an error naming the bad setting. */
+/** Config → settings; throws an error naming the bad setting. Flows saved before a setting existed get its default. */
 function parseSettings(config: MovingWindowConfig): MovingWindowSettings {
   const windowMs = configNumber(config.windowSeconds, 'windowSeconds', 300, { min: 0.001 }) * 1000;
+  const hopSeconds = configNumber(config.hopSeconds, 'hopSeconds', 60, { min: 0 });
+  if (hopSeconds > 0 && hopSeconds < 0.001)
+    throw new Error(`setting hopSeconds = "${hopSeconds}" must be 0 or ≥ 0.001`);
   const count = configNumber(config.countWindow, 'countWindow', 0, { min: 0, integer: true });
   const latenessMs = configNumber(config.latenessSeconds, 'latenessSeconds', 0, { min: 0 }) * 1000;
+  const timeProperty = config.timeProperty ?? '';
+  // With arrival time the wall clock is the event time, so a quiet key follows it at once.
+  const idleDefault = timeProperty ? 60 : 0;
+  const idleMs = configNumber(config.idleSeconds, 'idleSeconds', idleDefault, { min: 0 }) * 1000;
   const raw =
     typeof config.aggregates === 'string' ? config.aggregates.split(',') : (config.aggregates ?? ['mean']);
   const aggregates = raw.map((a) => String(a).trim()).filter((a) => a !== '') as Aggregate[];
@@ -52,19 +74,32 @@ function parseSettings(config: MovingWindowConfig): MovingWindowSettings {
     if (!AGGREGATES.includes(a))
       throw new Error(`aggregate "${a}" is unknown (use ${AGGREGATES.join(', ')})`);
   }
-  // A key idle this long is forgotten: by default one window past its last sample.
-  const autoTtlMs = count > 0 ? 86_400_000 : 2 * windowMs + latenessMs;
+  const checkpointMs = configNumber(config.checkpointSeconds, 'checkpointSeconds', 60, { min: 1 }) * 1000;
+  const lateOutput = config.lateOutput || 'output';
+  if (lateOutput !== 'output' && lateOutput !== 'drop')
+    throw new Error(`setting lateOutput = "${lateOutput}" must be "output" or "drop"`);
+  // A key idle this long is forgotten: by default once its last window went out and was checkpointed.
+  const autoTtlMs = count > 0 ? 86_400_000 : 2 * windowMs + hopSeconds * 1000 + latenessMs + idleMs;
   return {
     property: config.property || 'payload',
     keyProperty: config.keyProperty ?? 'topic',
-    timeProperty: config.timeProperty ?? '',
+    timeProperty,
     windowMs,
-    hopMs: configNumber(config.hopSeconds, 'hopSeconds', 60, { min: 0 }) * 1000,
+    hopMs: Math.round(hopSeconds * 1000),
     count,
     aggregates: aggregates.length > 0 ? aggregates : ['mean'],
     latenessMs,
+    idleMs,
+    maxFutureMs:
+      configNumber(config.maxFutureSeconds, 'maxFutureSeconds', DEFAULT_MAX_FUTURE_MS / 1000, { min: 0 }) *
+      1000,
+    lateToOutput: lateOutput === 'output',
     emitEmpty: config.emitEmpty === true || String(config.emitEmpty) === 'true',
-    ttlMs: configNumber(config.keyTtlSeconds, 'keyTtlSeconds', 0, { min: 0 }) * 1000 || autoTtlMs,
+    emitWarmup: config.emitWarmup !== false && String(config.emitWarmup) !== 'false',
+    ttlMs:
+      configNumber(config.keyTtlSeconds, 'keyTtlSeconds', 0, { min: 0 }) * 1000 || autoTtlMs + checkpointMs,
+    maxKeys: configNumber(config.maxKeys, 'maxKeys', 100_000, { min: 1, integer: true }),
+    checkpointMs,
   };
 }
 
@@ -101,6 +136,9 @@ function reader(RED: NodeAPI, path: string): (msg: Msg) => unknown {
   return (msg) => readMsgPath(RED, msg, path);
 }
 
+/** How often the wall clock looks for quiet keys: the idle fallback is this precise. */
+const IDLE_CHECK_MS = 1000;
+
 export = (RED: NodeAPI) => {
   function MovingWindowNode(this: Node, config: MovingWindowConfig) {
     RED.nodes.createNode(this, config);
@@ -113,9 +151,20 @@ export = (RED: NodeAPI) => {
 
   function startMovingWindow(this: Node, config: MovingWindowConfig) {
     const settings = parseSettings(config);
-    const { aggregates, windowMs, hopMs, count, emitEmpty } = settings;
+    const { aggregates, windowMs, hopMs, count } = settings;
     const windows = new KeyedWindows(
-      { lengthMs: windowMs, count, latenessMs: settings.latenessMs, ttlMs: settings.ttlMs },
+      {
+        lengthMs: windowMs,
+        count,
+        hopMs,
+        latenessMs: settings.latenessMs,
+        maxFutureMs: settings.maxFutureMs,
+        idleMs: settings.idleMs,
+        emitEmpty: settings.emitEmpty,
+        emitWarmup: settings.emitWarmup,
+        ttlMs: settings.ttlMs,
+        maxKeys: settings.maxKeys,
+      },
       loadState<KeyedWindowsState>(this),
     );
     const readValue = reader(RED, settings.property);
@@ -123,26 +172,45 @@ export = (RED: NodeAPI) => {
     const readTime = settings.timeProperty ? reader(RED, settings.timeProperty) : undefined;
     const badKeys = new Set<string>(); // keys whose bad input was reported already
     let badCount = 0;
+    let lateCount = 0;
+    let capWarned = false;
+    let shownStatus = '';
     const label = count > 0 ? `${count} values` : `${windowMs / 1000} s`;
 
     const showKeys = () => {
-      const text = `${compactCount(windows.size)} keys${badCount > 0 ? ` · ${compactCount(badCount)} bad` : ''}`;
-      showStatus(this, badCount > 0 ? 'warn' : 'ok', text);
+      let text = `${compactCount(windows.size)} keys`;
+      if (lateCount > 0) text += ` · ${compactCount(lateCount)} late`;
+      if (badCount > 0) text += ` · ${compactCount(badCount)} bad`;
+      if (capWarned && windows.size >= settings.maxKeys) text = `key cap ${compactCount(settings.maxKeys)}`;
+      if (text === shownStatus) return;
+      shownStatus = text;
+      showStatus(this, badCount > 0 || lateCount > 0 || capWarned ? 'warn' : 'ok', text);
     };
     const reportBad = (key: string, msg: Msg, reason: string) => {
       badCount++;
-      if (badKeys.has(key)) return;
-      badKeys.add(key);
-      this.error(`key "${key}": ${reason}; not counted in the ${label} window`, msg);
+      if (!badKeys.has(key)) {
+        badKeys.add(key);
+        this.error(`key "${key}": ${reason}; not counted in the ${label} window`, msg);
+      }
       showKeys();
+    };
+    const toMsg = (w: ClosedWindow, reuse?: Msg): Msg => {
+      const msg = reuse ?? ({} as Msg);
+      msg.topic = w.key;
+      msg.payload = windowPayload(w.summary, aggregates, w.startMs, w.endMs);
+      return msg;
+    };
+    const emit = (closed: ClosedWindow[]) => {
+      if (closed.length > 0) this.send([closed.map((w) => toMsg(w)), null]);
     };
 
     this.on('input', (input, nodeSend, done: Done) => {
       const msg = input as Msg;
       const send = nodeSend as Send;
       const key = readKey(readKeyValue(msg));
-      if (msg.reset) {
-        windows.reset(key || undefined);
+      if (msg.reset || msg.flush) {
+        if (msg.flush) emit(windows.flush(key || undefined));
+        if (msg.reset) windows.reset(key || undefined);
         showKeys();
         return done();
       }
@@ -170,45 +238,58 @@ export = (RED: NodeAPI) => {
         }
         timeMs = t;
       }
-      if (badKeys.size > 0) badKeys.delete(key);
-      const late = windows.add(key, timeMs, n.value, nowMs);
-      if (late !== undefined) {
-        msg.reason = late;
-        send([null, msg]);
+      const result = windows.add(key, timeMs, n.value, nowMs);
+      if (!result.ok) {
+        if (result.kind === 'future') reportBad(key, msg, result.reason);
+        else if (result.kind === 'full') warnCap(result.reason);
+        else {
+          lateCount++;
+          if (settings.lateToOutput) {
+            msg.reason = result.reason;
+            send([null, msg]);
+          }
+          showKeys();
+        }
         return done();
       }
-      if (hopMs === 0) {
-        // Emit per sample: the window ending at the newest sample, on the same msg object.
-        const summary = windows.latestSummary(key) as WindowSummary;
-        const start = count > 0 ? summary.firstTimeMs : (summary.lastTimeMs as number) - windowMs;
-        msg.topic = key;
-        msg.payload = windowPayload(summary, aggregates, start, summary.lastTimeMs);
-        send([msg, null]);
-      }
+      if (badKeys.size > 0) badKeys.delete(key);
+      const { closed } = result;
+      // One window per sample (hopSeconds 0, no lateness) goes out on the msg object itself.
+      if (closed.length === 1 && hopMs === 0) send([toMsg(closed[0], msg), null]);
+      else if (closed.length > 0) send([closed.map((w) => toMsg(w)), null]);
       done();
     });
 
-    const emitAll = (endMs: number) => {
-      const out: Msg[] = [];
-      for (const key of windows.keys()) {
-        const s = windows.summary(key, endMs) as WindowSummary;
-        if (s.count === 0 && !emitEmpty) continue;
-        const start = count > 0 ? s.firstTimeMs : endMs - windowMs;
-        const end = count > 0 ? s.lastTimeMs : endMs;
-        out.push({ topic: key, payload: windowPayload(s, aggregates, start, end) } as Msg);
+    const warnCap = (reason: string) => {
+      if (!capWarned) {
+        capWarned = true;
+        this.warn(`${reason}: samples of new keys are dropped until keys go idle (keyTtlSeconds)`);
       }
-      if (out.length > 0) this.send([out, null]);
-    };
-    const tick = (alignedMs: number) => {
-      if (hopMs > 0) emitAll(alignedMs);
-      windows.evictIdle(Date.now());
-      saveState(this, windows.toJSON());
       showKeys();
     };
-    // hopSeconds 0 emits per sample; the clock then only saves state and evicts idle keys.
-    const clock: AlignedClock = everyAligned(hopMs > 0 ? hopMs : 60_000, tick, {
-      onError: (err) => this.error(`emission failed: ${(err as Error).message}`),
-    });
+
+    // Checkpoints at wall-clock multiples of checkpointSeconds (every minute at :00).
+    let checkpointSlot = Math.floor(Date.now() / settings.checkpointMs);
+    const tick = () => {
+      const nowMs = Date.now();
+      emit(windows.closeIdle(nowMs));
+      const slot = Math.floor(nowMs / settings.checkpointMs);
+      if (slot !== checkpointSlot) {
+        checkpointSlot = slot;
+        windows.evictIdle(nowMs);
+        saveState(this, windows.toJSON());
+      }
+      showKeys();
+    };
+    // 1 ms past each boundary, so a sample arriving exactly at T (arrival time) still joins the window ending T.
+    const clock: AlignedClock = everyAligned(
+      hopMs > 0 ? Math.min(hopMs, IDLE_CHECK_MS) : IDLE_CHECK_MS,
+      tick,
+      {
+        offsetMs: 1,
+        onError: (err) => this.error(`emission failed: ${(err as Error).message}`),
+      },
+    );
     showKeys();
 
     this.on('close', (_removed: boolean, done: () => void) => {

@@ -44,6 +44,17 @@ describe('EventClock', () => {
     assert.deepEqual(clock.closeThrough(3 * MIN), [MIN, 2 * MIN, 3 * MIN]);
   });
 
+  it('observe moves the watermark without closing, for callers that close periods themselves', () => {
+    const clock = new EventClock(bounds(30_000), everyPeriod(MIN));
+    clock.observe(5 * MIN);
+    assert.equal(clock.watermarkMs, 5 * MIN - 30_000);
+    assert.equal(clock.closedThroughMs, 4 * MIN, 'periods before the first sample are closed');
+    assert.equal(clock.admit(4 * MIN + 1, 10 * MIN).ok, true);
+    assert.deepEqual(clock.closeThrough(clock.watermarkMs), [], 'nothing to close yet');
+    clock.observe(3 * MIN); // older: the watermark does not go back
+    assert.equal(clock.newestMs, 5 * MIN);
+  });
+
   it('skips known-empty periods and survives a restart through toJSON/restore', () => {
     const clock = new EventClock(bounds(), everyPeriod(MIN));
     clock.advance(MIN / 2);

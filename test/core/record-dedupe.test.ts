@@ -51,6 +51,23 @@ describe('RecordDedupe', () => {
     assert.equal(result.seen, 1);
   });
 
+  it('drops records stamped beyond the future bound without moving the mark', () => {
+    const dedupe = new RecordDedupe();
+    const now = Date.UTC(2024, 6, 5, 12, 5);
+    const records = [{ Minutes1UTC: '2099-01-01T00:00:00', v: 99 }, ...recordsAt(0, 4)];
+    const first = dedupe.take('eds', records, timeOf, now + 300_000);
+    assert.equal(first.future, 1);
+    assert.deepEqual(
+      first.fresh.map((f) => f.record.v),
+      [0, 1, 2, 3, 4],
+    );
+    assert.deepEqual(
+      dedupe.take('eds', recordsAt(3, 6), timeOf, now + 300_000).fresh.map((f) => f.record.v),
+      [5, 6],
+      'later records still go out',
+    );
+  });
+
   it('survives a restart through toJSON', () => {
     const dedupe = new RecordDedupe();
     dedupe.take('eds', recordsAt(0, 4), timeOf);

@@ -14,8 +14,8 @@
  * twice); after the crash, (c), every point must be there with its exact timestamp.
  * State after SIGKILL, (d): the context store is localfilesystem, flushed every 5 s by the
  * app (settings.ts). The forecaster saves after every step, so 5 s after its last msg its
- * state is on disk. moving-window saves on its clock (every hop; with hopSeconds 0 every
- * minute, at the wall-clock minute) and on close, which a SIGKILL skips: so the bound is
+ * state is on disk. moving-window checkpoints at wall-clock multiples of checkpointSeconds
+ * (60: every minute at :00) and on close, which a SIGKILL skips: so the bound is
  * the next minute boundary + 5 s flush, and the test waits for that before the kill.
  */
 import { strict as assert } from 'node:assert';

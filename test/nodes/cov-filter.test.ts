@@ -106,4 +106,100 @@ describe('cov-filter node', function () {
     assert.equal(errors.length, 1, 'reported once for the key');
     assert.match(String(errors[0][0]), /key "t": msg.payload "abc" is not a number/);
   });
+
+  describe('event time', function () {
+    const T0 = Date.UTC(2023, 11, 31, 23); // data time, an hour before the wall clock
+    const iso = (ms: number) => new Date(ms).toISOString();
+    /** Keys a, b: one reading every 5 s for 30 min, mostly flat with steps, so heartbeats and thresholds both pass. */
+    function readings() {
+      const out: Array<{ topic: string; payload: number; timestamp: string; ms: number }> = [];
+      for (let ms = T0; ms < T0 + 1_800_000; ms += 5000) {
+        for (const topic of ['a', 'b']) {
+          const step = Math.floor((ms - T0) / (topic === 'a' ? 170_000 : 230_000)) % 3;
+          out.push({
+            topic,
+            payload: 10 + step + (Math.sin(ms / 9000) > 0.9 ? 0.4 : 0),
+            timestamp: iso(ms),
+            ms,
+          });
+        }
+      }
+      return out;
+    }
+    function shuffledWithin<T extends { ms: number }>(xs: T[], boundMs: number): T[] {
+      let seed = 7;
+      const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      return xs
+        .map((x) => ({ x, at: x.ms + rand() * boundMs }))
+        .sort((p, q) => p.at - q.at)
+        .map((p) => p.x);
+    }
+    async function run(mode: 'live' | 'replay' | 'shuffled', config: Record<string, unknown>) {
+      await helper.load(covFilterNode, flow({ timeProperty: 'timestamp', ...config }));
+      const out: Msg[] = [];
+      helper.getNode('out').on('input', (m: Msg) => out.push(m));
+      const cov = helper.getNode('cov') as TestNode;
+      const all = readings();
+      if (mode === 'live') {
+        clock.setSystemTime(T0);
+        for (const x of all) {
+          if (x.ms + 1000 > Date.now()) await clock.tickAsync(x.ms + 1000 - Date.now());
+          cov.receive({ topic: x.topic, payload: x.payload, timestamp: x.timestamp });
+        }
+      } else {
+        clock.setSystemTime(T0 + 3_600_000);
+        for (const x of mode === 'replay' ? all : shuffledWithin(all, 20_000))
+          cov.receive({ topic: x.topic, payload: x.payload, timestamp: x.timestamp });
+      }
+      await flush();
+      cov.receive({ flush: true });
+      await flush();
+      await helper.unload();
+      return out
+        .map((m) => [m.topic, m.timestamp, m.payload, m.cov.reason])
+        .sort((p, q) => (p[0] + p[1] < q[0] + q[1] ? -1 : 1));
+    }
+
+    it('passes identical msgs live, replayed at full speed and shuffled within the lateness (heartbeat in event time)', async () => {
+      const config = { absolute: 0.5, heartbeatSeconds: 60, latenessSeconds: 20 };
+      const live = await run('live', config);
+      const replay = await run('replay', config);
+      const shuffled = await run('shuffled', config);
+      assert.ok(live.filter((p) => p[3] === 'heartbeat').length > 20, 'heartbeats passed');
+      assert.ok(live.filter((p) => p[3] === 'absolute').length > 10, 'changes passed');
+      assert.deepEqual(replay, live);
+      assert.deepEqual(shuffled, live);
+    });
+
+    it('measures the heartbeat between event times, not arrival times', async () => {
+      const config = { absolute: 0.5, heartbeatSeconds: 60 };
+      const replay = await run('replay', config);
+      // 30 min of data replayed in one instant: one heartbeat per key per minute of data time, not none.
+      const heartbeats = replay.filter((p) => p[0] === 'a' && p[3] === 'heartbeat').length;
+      assert.ok(heartbeats >= 15, `${heartbeats} heartbeats`);
+    });
+
+    it('drops a msg stamped behind one already decided, and rejects one from the far future without moving the watermark', async () => {
+      await helper.load(covFilterNode, flow({ timeProperty: 'timestamp', absolute: 0.5 }));
+      const out: Msg[] = [];
+      helper.getNode('out').on('input', (m: Msg) => out.push(m));
+      const cov = helper.getNode('cov') as TestNode;
+      const errors: string[] = [];
+      (cov as unknown as NodeJS.EventEmitter).on('call:error', (call: { args: unknown[] }) =>
+        errors.push(String(call.args[0])),
+      );
+      const now = Date.now();
+      cov.receive({ topic: 'k', payload: 1, timestamp: iso(now - 60_000) });
+      cov.receive({ topic: 'k', payload: 5, timestamp: '2099-01-01T00:00:00Z' });
+      cov.receive({ topic: 'k', payload: 9, timestamp: iso(now - 90_000) }); // late
+      cov.receive({ topic: 'k', payload: 3, timestamp: iso(now - 30_000) });
+      await flush();
+      assert.deepEqual(
+        out.map((m) => m.payload),
+        [1, 3],
+      );
+      assert.equal(errors.length, 1);
+      assert.match(errors[0], /ahead of the clock/);
+    });
+  });
 });
