@@ -9,7 +9,7 @@ import {
   rowsToFootprintRows,
   type FootprintQueryInfo,
 } from '../core/footprint-query';
-import { objectRows, setReply } from '../shared/http-reply';
+import { caughtError, objectRows, setDatabaseErrorReply, setReply } from '../shared/http-reply';
 import { showStatus } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
 
@@ -23,6 +23,15 @@ export = (RED: NodeAPI) => {
     node.on('input', (input, nodeSend, done: Done) => {
       const msg = input as Msg;
       const send = nodeSend as Send;
+      const failure = caughtError(msg); // from the Catch node on influx-query
+      if (failure) {
+        const reply = setDatabaseErrorReply(msg, failure);
+        node.error(reply.logText);
+        showStatus(node, 'error', 'database failed');
+        delete msg.footprintQuery;
+        send(msg);
+        return done();
+      }
       const info = msg.footprintQuery as FootprintQueryInfo | undefined;
       if (!info || typeof info.assetId !== 'string' || !Array.isArray(msg.payload)) {
         return done(
