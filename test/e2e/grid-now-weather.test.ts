@@ -222,7 +222,7 @@ describe('Grid now and Weather tabs (app, replayed APIs, InfluxDB, MQTT)', funct
       const expected = [1, 2, 3, 4].map((k) => co2At(endMs - k * 60_000)).reduce((a, b) => a + b) / 4;
       assert.ok(Math.abs((avg.value as number) - expected) < 1e-9, `mean ${avg.value} vs ${expected}`);
       for (const field of ['OnshoreWindPower', 'OffshoreWindPower', 'SolarPower', 'ImbalanceDK1'])
-        await eventually(`${field} avg5m on MQTT`, 5000, async () =>
+        await eventually(`${field} avg5m on MQTT`, 30_000, async () =>
           received.get(`gridflow/grid-now/${field}/avg5m`),
         );
       const rows = await eventually('power_system_avg5m row', 20_000, async () => {
