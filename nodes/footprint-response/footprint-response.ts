@@ -1,7 +1,8 @@
 /**
  * footprint-response: the `carbon_footprint` rows read by footprint-request's query (from
  * `influx-query`) → the API answer for `http response`: a JSON array of footprint rows, or
- * with `format=svg` a labelled bar chart; 404 when there are no rows.
+ * with `format=svg` a labelled bar chart; 404 when there are no rows; a msg from the Catch
+ * node on influx-query → 503 (see setDatabaseErrorReply).
  */
 import {
   footprintChartSvg,

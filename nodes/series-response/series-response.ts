@@ -1,6 +1,7 @@
 /**
  * series-response: the rows of series-request's query (from `influx-query`) → the API
- * answer for `http response`: 200 `[{time, value}]`, or 404 when the series has no points.
+ * answer for `http response`: 200 `[{time, value}]`, or 404 when the series has no points;
+ * a msg from the Catch node on influx-query → 503 (see setDatabaseErrorReply).
  */
 import { rowsToSeriesPoints, unknownSeries, type SeriesQueryInfo } from '../core/series-query';
 import { caughtError, objectRows, setDatabaseErrorReply, setReply } from '../shared/http-reply';
