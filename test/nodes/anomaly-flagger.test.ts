@@ -4,6 +4,7 @@ import helper from 'node-red-node-test-helper';
 import csvSourceNode from '../../nodes/csv-source/csv-source';
 import turbineStatsNode from '../../nodes/turbine-stats/turbine-stats';
 import anomalyFlaggerNode from '../../nodes/anomaly-flagger/anomaly-flagger';
+import { eventually } from '../harness/eventually';
 import type { Msg } from '../../nodes/shared/node-red-types';
 
 helper.init(require.resolve('node-red'));
@@ -173,7 +174,7 @@ describe('anomaly-flagger node', function () {
     for (const v of [50, 50.01, 49.99, 50, 50.02]) node.receive({ topic: 'ch', payload: { value: v } });
     node.receive({ topic: 'other', payload: { value: 10 } });
     node.receive({ topic: 'ch', payload: { value: 49.5 } });
-    await sleep(30);
+    await eventually('7 msgs out', 10_000, async () => (all.length >= 7 ? true : undefined), 5);
     assert.equal(all.length, 7);
     assert.equal((all[0].payload as { z: unknown }).z, null, 'no judgement before minCount');
     assert.equal((all[5].payload as { z: unknown; count: number }).count, 0);
@@ -193,7 +194,7 @@ describe('anomaly-flagger node', function () {
     const all = collect('all');
     const node = helper.getNode('flag');
     for (const v of [1, 2, 1, 2, 40]) node.receive({ payload: v });
-    await sleep(30);
+    await eventually('5 msgs out', 10_000, async () => (all.length >= 5 ? true : undefined), 5);
     assert.equal(all[4].anomaly, true);
     assert.equal(all[4].payload, 40);
   });
