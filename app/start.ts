@@ -41,6 +41,21 @@ interface RuntimeEvents {
     listener: (event: { config: { flows: FlowConfigNode[] } }) => void,
   ): void;
   on(event: 'node-status', listener: (event: NodeStatusEvent) => void): void;
+  on(event: 'runtime-event', listener: (event: RuntimeStateEvent) => void): void;
+}
+
+interface RuntimeStateEvent {
+  id: string;
+  payload?: { state?: string; error?: string; types?: string[]; modules?: unknown[] };
+}
+
+/** Node-RED stopped the flows instead of starting them (missing types, safe mode): say why, as readiness never comes. */
+function reportFlowsNotStarted(event: RuntimeStateEvent): void {
+  const payload = event.payload;
+  if (event.id !== 'runtime-state' || !payload?.error || !['stop', 'safe'].includes(payload.state ?? ''))
+    return;
+  const detail = payload.types?.length ? `: ${payload.types.join(', ')}` : '';
+  console.warn(`gridflow: the flows did not start (${payload.error}${detail}); not ready`);
 }
 
 /** Logs a stray rejection (a node that forgot a catch) instead of letting Node.js end the app. */
@@ -104,6 +119,7 @@ async function main(): Promise<void> {
   let report: TabReport | undefined;
   events.on('node-status', (event) => report?.onStatus(event));
   RED.hooks.add('onSend.gridflow-tab-report', (sendEvents: SendEvent[]) => report?.onSend(sendEvents));
+  events.on('runtime-event', reportFlowsNotStarted);
   events.on('flows:stopping', () => readiness.flowsStopping());
   events.on('flows:started', ({ config }) => void readiness.flowsStarted(config.flows));
   readiness.on('ready', ({ flows, problems }: { flows: FlowConfigNode[]; problems: string[] }) => {
