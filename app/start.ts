@@ -1,7 +1,9 @@
 /**
  * `npm start`: Node-RED 4.1 embedded, with the gridflow nodes (linked into the userDir
  * as an installed package), every shipped flow, the embedded MQTT broker (a node in
- * the flows) and, when INFLUX_URL is unset and influxd is installed, a private InfluxDB.
+ * the flows) and, when INFLUX_URL is unset, a private InfluxDB (installed first by
+ * scripts/setup.sh start when influxd is missing). Prints `gridflow ready: …` and answers
+ * 200 on GET /gridflow/ready only once the flows, their routes and the broker answer.
  */
 import { createServer } from 'node:http';
 import { mkdirSync, symlinkSync, existsSync, rmSync, lstatSync } from 'node:fs';
@@ -9,7 +11,10 @@ import { join, resolve } from 'node:path';
 import express from 'express';
 import { appSettings, FLOW_ENV_DEFAULTS } from '../settings';
 import { seedFlowFile } from './shipped-flows';
-import { influxdInstalled, startPrivateInfluxd, type PrivateInfluxd } from './private-influxd';
+import { chooseDatabase, type DatabaseChoice } from './database';
+import { AppReadiness, READY_PATH, type FlowConfigNode, type RouterHost } from './readiness';
+import { TabReport, type NodeStatusEvent, type SendEvent } from './tab-report';
+import { DATABASE_HINT_ENV } from '../nodes/shared/http-reply';
 
 const repoRoot = resolve(__dirname, '..', '..');
 
@@ -30,25 +35,51 @@ function isDanglingLink(path: string): boolean {
   }
 }
 
-async function startDatabase(userDir: string): Promise<PrivateInfluxd | undefined> {
-  if (process.env.INFLUX_URL) return undefined;
-  if (!influxdInstalled()) {
-    console.warn(
-      'gridflow: INFLUX_URL is unset and influxd is not installed: writes wait in the disk buffer.',
-    );
-    console.warn('gridflow: install InfluxDB 1.x (`sudo apt-get install -y influxdb`) or set INFLUX_URL.');
+interface RuntimeEvents {
+  on(
+    event: 'flows:started' | 'flows:stopping',
+    listener: (event: { config: { flows: FlowConfigNode[] } }) => void,
+  ): void;
+  on(event: 'node-status', listener: (event: NodeStatusEvent) => void): void;
+  on(event: 'runtime-event', listener: (event: RuntimeStateEvent) => void): void;
+}
+
+interface RuntimeStateEvent {
+  id: string;
+  payload?: { state?: string; error?: string; types?: string[]; modules?: unknown[] };
+}
+
+/** Node-RED stopped the flows instead of starting them (missing types, safe mode): say why, as readiness never comes. */
+function reportFlowsNotStarted(event: RuntimeStateEvent): void {
+  const payload = event.payload;
+  if (event.id !== 'runtime-state' || !payload?.error || !['stop', 'safe'].includes(payload.state ?? ''))
+    return;
+  const detail = payload.types?.length ? `: ${payload.types.join(', ')}` : '';
+  console.warn(`gridflow: the flows did not start (${payload.error}${detail}); not ready`);
+}
+
+/** Logs a stray rejection (a node that forgot a catch) instead of letting Node.js end the app. */
+function logUnhandledRejection(reason: unknown): void {
+  const text = reason instanceof Error ? (reason.stack ?? reason.message) : String(reason);
+  console.error(`gridflow: unhandled promise rejection (the app keeps running): ${text}`);
+}
+
+async function useDatabase(userDir: string): Promise<DatabaseChoice> {
+  const database = await chooseDatabase(userDir, repoRoot);
+  if (database.kind === 'none') {
     process.env.INFLUX_URL = '';
-    return undefined;
+    process.env[DATABASE_HINT_ENV] = database.hint;
+    console.warn(`gridflow: no database: ${database.hint}.`);
+    console.warn('gridflow: until then, writes wait in the disk buffer and the HTTP APIs answer 503.');
+  } else {
+    process.env.INFLUX_URL = database.url;
+    console.log(`gridflow: database: ${database.description}`);
   }
-  const influx = await startPrivateInfluxd(join(userDir, 'influxdb'), {
-    database: process.env.INFLUX_DB || 'gridflow',
-  });
-  process.env.INFLUX_URL = influx.url;
-  console.log(`gridflow: private InfluxDB at ${influx.url} (data in ${influx.dir})`);
-  return influx;
+  return database;
 }
 
 async function main(): Promise<void> {
+  process.on('unhandledRejection', logUnhandledRejection);
   const settings = appSettings(process.env, repoRoot);
   for (const [name, value] of Object.entries(FLOW_ENV_DEFAULTS)) process.env[name] ??= value;
   process.env.GRIDFLOW_DATA_DIR = settings.dataDir;
@@ -63,25 +94,44 @@ async function main(): Promise<void> {
     console.log(
       'gridflow: keeping the flows in the userDir (GRIDFLOW_RESET_FLOWS=1 restores the shipped ones)',
     );
-  const influx = await startDatabase(settings.userDir);
+  const database = await useDatabase(settings.userDir);
 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const RED = require('node-red');
+  const events = RED.events as RuntimeEvents;
   const app = express();
   const server = createServer(app);
   RED.init(server, settings.nodeRed);
+  const brokerHost = ['0.0.0.0', '::', ''].includes(settings.mqttBind) ? '127.0.0.1' : settings.mqttBind;
+  const readiness = new AppReadiness(RED.httpNode as RouterHost, process.env, brokerHost);
+  app.get(READY_PATH, (_req, res) => {
+    res.status(readiness.current.ready ? 200 : 503).json(readiness.current);
+  });
   app.use('/', RED.httpAdmin);
   app.use('/', RED.httpNode);
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(settings.port, settings.host, () => resolveListen());
   });
-  await RED.start();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
-  console.log(
-    `gridflow ready: editor http://${settings.host}:${port}/ · MQTT ${settings.mqttBind}:${settings.mqttPort} · userDir ${settings.userDir}`,
-  );
+
+  let report: TabReport | undefined;
+  events.on('node-status', (event) => report?.onStatus(event));
+  RED.hooks.add('onSend.gridflow-tab-report', (sendEvents: SendEvent[]) => report?.onSend(sendEvents));
+  events.on('runtime-event', reportFlowsNotStarted);
+  events.on('flows:stopping', () => readiness.flowsStopping());
+  events.on('flows:started', ({ config }) => void readiness.flowsStarted(config.flows));
+  readiness.on('ready', ({ flows, problems }: { flows: FlowConfigNode[]; problems: string[] }) => {
+    for (const problem of problems) console.warn(`gridflow: ${problem}`);
+    if (report) return console.log('gridflow: flows redeployed and started');
+    report = new TabReport(flows, process.env, (line) => console.log(line));
+    console.log(
+      `gridflow ready: editor http://${settings.host}:${port}/ · MQTT broker ${settings.mqttBind}:${settings.mqttPort} · database ${database.description} · userDir ${settings.userDir}`,
+    );
+    console.log(`gridflow tabs:\n${report.summary().join('\n')}`);
+  });
+  await RED.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -93,7 +143,7 @@ async function main(): Promise<void> {
       await RED.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
-      await influx?.stop();
+      if (database.kind === 'private') await database.influx.stop();
     } finally {
       clearTimeout(force);
       process.exit(0);

@@ -1,7 +1,8 @@
 /**
  * footprint-response: the `carbon_footprint` rows read by footprint-request's query (from
  * `influx-query`) → the API answer for `http response`: a JSON array of footprint rows, or
- * with `format=svg` a labelled bar chart; 404 when there are no rows.
+ * with `format=svg` a labelled bar chart; 404 when there are no rows; a msg from the Catch
+ * node on influx-query → 503 (see setDatabaseErrorReply).
  */
 import {
   footprintChartSvg,
@@ -9,7 +10,7 @@ import {
   rowsToFootprintRows,
   type FootprintQueryInfo,
 } from '../core/footprint-query';
-import { objectRows, setReply } from '../shared/http-reply';
+import { caughtError, objectRows, setDatabaseErrorReply, setReply } from '../shared/http-reply';
 import { showStatus } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
 
@@ -23,6 +24,15 @@ export = (RED: NodeAPI) => {
     node.on('input', (input, nodeSend, done: Done) => {
       const msg = input as Msg;
       const send = nodeSend as Send;
+      const failure = caughtError(msg); // from the Catch node on influx-query
+      if (failure) {
+        const reply = setDatabaseErrorReply(msg, failure);
+        node.error(reply.logText);
+        showStatus(node, 'error', 'database failed');
+        delete msg.footprintQuery;
+        send(msg);
+        return done();
+      }
       const info = msg.footprintQuery as FootprintQueryInfo | undefined;
       if (!info || typeof info.assetId !== 'string' || !Array.isArray(msg.payload)) {
         return done(

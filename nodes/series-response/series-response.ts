@@ -1,9 +1,10 @@
 /**
  * series-response: the rows of series-request's query (from `influx-query`) → the API
- * answer for `http response`: 200 `[{time, value}]`, or 404 when the series has no points.
+ * answer for `http response`: 200 `[{time, value}]`, or 404 when the series has no points;
+ * a msg from the Catch node on influx-query → 503 (see setDatabaseErrorReply).
  */
 import { rowsToSeriesPoints, unknownSeries, type SeriesQueryInfo } from '../core/series-query';
-import { objectRows, setReply } from '../shared/http-reply';
+import { caughtError, objectRows, setDatabaseErrorReply, setReply } from '../shared/http-reply';
 import { showStatus } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
 
@@ -17,6 +18,15 @@ export = (RED: NodeAPI) => {
     node.on('input', (input, nodeSend, done: Done) => {
       const msg = input as Msg;
       const send = nodeSend as Send;
+      const failure = caughtError(msg); // from the Catch node on influx-query
+      if (failure) {
+        const reply = setDatabaseErrorReply(msg, failure);
+        node.error(reply.logText);
+        showStatus(node, 'error', 'database failed');
+        delete msg.seriesQuery;
+        send(msg);
+        return done();
+      }
       const info = msg.seriesQuery as SeriesQueryInfo | undefined;
       if (!info || typeof info.series !== 'string' || !Array.isArray(msg.payload)) {
         return done(

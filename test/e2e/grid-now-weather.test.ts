@@ -247,7 +247,7 @@ describe('Grid now and Weather tabs (app, replayed APIs, InfluxDB, MQTT)', funct
       const delayMs = fresh.atMs - poll.time;
       assert.ok(delayMs >= 0 && delayMs < 10_000, `published ${delayMs} ms after the poll`);
       for (const field of ['OnshoreWindPower', 'OffshoreWindPower', 'SolarPower', 'ImbalanceDK1'])
-        await eventually(`${field} avg5m on MQTT`, 5000, async () =>
+        await eventually(`${field} avg5m on MQTT`, 30_000, async () =>
           received.get(`gridflow/grid-now/${field}/avg5m`),
         );
       const rows = await eventually('power_system_avg5m rows', 20_000, async () => {

@@ -54,7 +54,8 @@ describe('the npm package, packed and installed into a plain Node-RED 4.1 userDi
     red.stdout.on('data', (d: Buffer) => (log += d.toString()));
     red.stderr.on('data', (d: Buffer) => (log += d.toString()));
     try {
-      for (let i = 0; i < 600 && !/Started flows|Server now running/.test(log); i++)
+      // "Started flows" may come before "Server now running": wait for the one asserted below.
+      for (let i = 0; i < 600 && !/Server now running/.test(log); i++)
         await new Promise((r) => setTimeout(r, 100));
       assert.match(log, /Server now running/, log);
       const sets = (await (

@@ -1,12 +1,14 @@
 /**
  * The app as a user starts it (`node dist/app/start.js`, what `npm start` runs after
- * building), as a child process on free ports with a temp userDir.
+ * building), as a child process on free ports with a temp userDir. `startApp` and `restart`
+ * resolve once the app is ready: its flows started, their HTTP routes and broker answer.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../app/free-port';
+import { READY_PATH } from '../../app/readiness';
 
 const START_SCRIPT = resolve(__dirname, '..', '..', 'app', 'start.js');
 
@@ -76,7 +78,11 @@ export async function startApp(options: StartAppOptions = {}): Promise<RunningAp
     child = spawn(process.execPath, [START_SCRIPT], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    // Printed only after flows:started, every http-in route registered and the broker answering.
     await waitForLog(/gridflow ready/, readyTimeoutMs, from);
+    const ready = await fetch(`http://127.0.0.1:${port}${READY_PATH}`);
+    if (ready.status !== 200)
+      throw new Error(`${READY_PATH} answered ${ready.status} after "gridflow ready": ${await ready.text()}`);
   };
   const exited = (signal: NodeJS.Signals) =>
     new Promise<number | null>((resolveExit) => {

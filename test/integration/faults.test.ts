@@ -13,20 +13,22 @@
  * and (b), the receipts must add up to the points sent (a replay written twice would count
  * twice); after the crash, (c), every point must be there with its exact timestamp.
  * State after SIGKILL, (d): the context store is localfilesystem, flushed every 5 s by the
- * app (settings.ts). The forecaster saves after every step, so 5 s after its last msg its
- * state is on disk. moving-window checkpoints at wall-clock multiples of checkpointSeconds
- * (60: every minute at :00) and on close, which a SIGKILL skips: so the bound is
- * the next minute boundary + 5 s flush, and the test waits for that before the kill.
+ * app (settings.ts). The forecaster saves after every step; moving-window checkpoints at
+ * wall-clock multiples of checkpointSeconds (60: every minute at :00) and on close,
+ * which a SIGKILL skips. So before the kill the test waits until the context file on disk
+ * holds moving-window's samples (not for a wall-clock bound, which a loaded machine
+ * overruns); the flush that wrote them also wrote the forecaster's earlier save.
+ * No step relies on timing: the app is used once it is ready (test/harness/app.ts), and
+ * points are killed only once the disk buffer holds every one of them.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApp, type RunningApp } from '../harness/app';
 import { startTestInfluxd, type TestInfluxd } from '../harness/influxd';
 import { eventually } from '../harness/eventually';
 
-const FLUSH_SECONDS = 5; // settings.ts: contextStorage localfilesystem flushInterval
 const Z = 'tab.faults';
 
 function faultsTab(): unknown[] {
@@ -208,8 +210,40 @@ function faultsTab(): unknown[] {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+function findFile(dir: string, name: string): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      const found = findFile(path, name);
+      if (found) return found;
+    } else if (entry.name === name) return path;
+  }
+  return undefined;
+}
+
+/** Samples of key `k` in moving-window's state as the context store last wrote it to disk. */
+function savedWindowSamples(userDir: string): number | undefined {
+  const file = findFile(join(userDir, 'context'), 'faults.window.json');
+  if (!file) return undefined;
+  try {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as {
+      state?: { keys?: Record<string, { window?: { times?: unknown[] } }> };
+    };
+    return saved.state?.keys?.k?.window?.times?.length;
+  } catch {
+    return undefined; // caught mid-write
+  }
+}
+
+/** Points waiting in influx-write's disk buffer (each batch file is named `<seq>-<points>.lpq`). */
+function bufferedPoints(bufferDir: string): number {
+  if (!existsSync(bufferDir)) return 0;
+  return readdirSync(bufferDir).reduce((n, f) => n + Number(/^\d{16}-(\d+)\.lpq$/.exec(f)?.[1] ?? 0), 0);
+}
+
 describe('faults: InfluxDB outages and a killed app lose and duplicate nothing (app, real InfluxDB)', function () {
-  this.timeout(180_000);
+  this.timeout(300_000);
   let influx: TestInfluxd;
   let app: RunningApp;
   let userDir: string;
@@ -293,7 +327,6 @@ describe('faults: InfluxDB outages and a killed app lose and duplicate nothing (
   // (d), first half: state to restore later; the kill comes in (c).
   const T0 = Date.UTC(2024, 5, 1);
   const SAMPLES = 8;
-  let stateChangedAt = 0;
   let accuracyBefore = 0;
   it('(d) moving-window and forecaster take their samples (state checked after the kill below)', async () => {
     for (let i = 0; i < SAMPLES; i++) {
@@ -301,8 +334,7 @@ describe('faults: InfluxDB outages and a killed app lose and duplicate nothing (
       assert.equal((win as { count: number }).count, i + 1);
       await post('/fault/forecast', { key: 'k', value: 10 + i, time: T0 + i * 60_000 });
     }
-    stateChangedAt = Date.now();
-    const acc = await eventually('forecaster accuracy', 5000, async () => {
+    const acc = await eventually('forecaster accuracy', 30_000, async () => {
       const a = (await get('/fault/accuracy')) as { n?: number } | null;
       return a && a.n === SAMPLES - 1 ? a : undefined;
     });
@@ -320,7 +352,7 @@ describe('faults: InfluxDB outages and a killed app lose and duplicate nothing (
     await stop();
     await assertAllOnce('fault_a', 45_000); // the writer's retry backoff is capped at 30 s
     const expected = sent.get('fault_a')!.length;
-    const receipts = await eventually('receipts', 10_000, async () =>
+    const receipts = await eventually('receipts', 30_000, async () =>
       (await written()) - receiptsBefore >= expected ? (await written()) - receiptsBefore : undefined,
     );
     await sleep(1000);
@@ -343,7 +375,7 @@ describe('faults: InfluxDB outages and a killed app lose and duplicate nothing (
     await influx.restart();
     await assertAllOnce('fault_b', 45_000);
     const expected = sent.get('fault_b')!.length;
-    await eventually('receipts', 10_000, async () =>
+    await eventually('receipts', 30_000, async () =>
       (await written()) - receiptsBefore >= expected ? true : undefined,
     );
     await sleep(1000);
@@ -351,19 +383,20 @@ describe('faults: InfluxDB outages and a killed app lose and duplicate nothing (
   });
 
   it('(c) the app killed (SIGKILL) with points in the disk buffer, restarted: none missing, none twice; (d) state restored', async () => {
-    // (d): moving-window's state reaches the disk at the next minute boundary + the 5 s flush.
-    const minuteAfter = Math.ceil(stateChangedAt / 60_000) * 60_000;
-    const safeAt = Math.max(minuteAfter, stateChangedAt) + (FLUSH_SECONDS + 2) * 1000;
     await influx.stop();
-    await postPoints('fault_c', 50); // fails, spills to disk, the writer starts retrying
-    await sleep(2000);
-    for (let i = 0; i < 5; i++) await postPoints('fault_c', 20); // straight to disk while retrying
-    await sleep(1000);
     const bufferDir = join(userDir, 'gridflow-buffer', 'faults.write');
-    assert.ok(existsSync(bufferDir), 'influx-write has a disk buffer');
-    const bytes = readdirSync(bufferDir).reduce((n, f) => n + statSync(join(bufferDir, f)).size, 0);
-    assert.ok(bytes > 0, 'points wait in the disk buffer');
-    if (Date.now() < safeAt) await sleep(safeAt - Date.now());
+    await postPoints('fault_c', 50); // fails, spills to disk, the writer starts retrying
+    await eventually('the first batch in the disk buffer', 30_000, async () =>
+      bufferedPoints(bufferDir) === 50 ? true : undefined,
+    );
+    for (let i = 0; i < 5; i++) await postPoints('fault_c', 20); // straight to disk while retrying
+    await eventually('every fault_c point in the disk buffer', 30_000, async () =>
+      bufferedPoints(bufferDir) === 150 ? true : undefined,
+    );
+    // (d): moving-window's state reaches the disk at its next minute tick + the 5 s flush.
+    await eventually('moving-window state on disk', 120_000, async () =>
+      savedWindowSamples(userDir) === SAMPLES ? true : undefined,
+    );
 
     await app.kill();
     await app.restart();
@@ -375,7 +408,7 @@ describe('faults: InfluxDB outages and a killed app lose and duplicate nothing (
     assert.equal(win.count, SAMPLES + 1, 'moving-window restored its samples');
     assert.equal(win.mean, (SAMPLES * (SAMPLES + 1)) / 2 / (SAMPLES + 1));
     await post('/fault/forecast', { key: 'k', value: 10 + SAMPLES, time: T0 + SAMPLES * 60_000 });
-    const acc = await eventually('forecaster accuracy after the restart', 5000, async () => {
+    const acc = await eventually('forecaster accuracy after the restart', 30_000, async () => {
       const a = (await get('/fault/accuracy')) as { n?: number; mae?: number } | null;
       return a && typeof a.n === 'number' ? a : undefined;
     });

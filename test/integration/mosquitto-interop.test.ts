@@ -65,7 +65,7 @@ describe('interop: Debian mosquitto_sub and a Node-RED flow', function () {
     ];
     await helper.load([brokerNode, mqttNodes, injectNode], flow);
     const out = helper.getNode('pub') as unknown as { brokerConn: { connected: boolean } };
-    for (let i = 0; i < 200 && !out.brokerConn.connected; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 1200 && !out.brokerConn.connected; i++) await new Promise((r) => setTimeout(r, 25));
     assert.equal(out.brokerConn.connected, true, 'mqtt out did not connect to the embedded broker');
     helper.getNode('tick').receive({});
     const sub = spawn('mosquitto_sub', [

@@ -56,7 +56,7 @@ describe('Wind fleet tab (flows/wind-fleet.json)', function () {
     // read at start: wait until the last day's stats were published
     for (
       let i = 0;
-      i < 200 && mqtt.filter((m) => m.topic?.startsWith('gridflow/wind/stats/')).length < 465;
+      i < 1200 && mqtt.filter((m) => m.topic?.startsWith('gridflow/wind/stats/')).length < 465;
       i++
     )
       await new Promise((r) => setTimeout(r, 50));

@@ -4,6 +4,7 @@ import helper from 'node-red-node-test-helper';
 import csvSourceNode from '../../nodes/csv-source/csv-source';
 import turbineStatsNode from '../../nodes/turbine-stats/turbine-stats';
 import anomalyFlaggerNode from '../../nodes/anomaly-flagger/anomaly-flagger';
+import { eventually } from '../harness/eventually';
 import type { Msg } from '../../nodes/shared/node-red-types';
 
 helper.init(require.resolve('node-red'));
@@ -77,6 +78,7 @@ describe('anomaly-flagger node', function () {
    */
   async function fleetDays(
     filename: string,
+    days: number,
     bounds = { minPower: '0', maxPower: '10' },
   ): Promise<{ all: Msg[]; anomalies: Msg[] }> {
     await helper.load(
@@ -99,20 +101,25 @@ describe('anomaly-flagger node', function () {
       }));
       helper.getNode('flag').receive({ topic: m.topic, payload: members });
     });
-    const finished = new Promise<void>((resolve) =>
+    // Done when the flush's last day came out of the flagger (not after a fixed delay, which
+    // a loaded machine overruns); setImmediate lets that day's anomalies output arrive too.
+    let flushed = false;
+    const finished = new Promise<void>((resolve) => {
+      const check = () => flushed && all.length >= days && setImmediate(resolve);
+      helper.getNode('all').on('input', check);
       helper.getNode('done').on('input', (m: Msg) => {
         if (m.topic !== 'run') return;
+        flushed = true;
         helper.getNode('stats').receive({ flush: true });
-        setTimeout(resolve, 100);
-      }),
-    );
+      });
+    });
     helper.getNode('src').receive({ filename });
     await finished;
     return { all, anomalies };
   }
 
   it('flags, day by day, the turbines whose daily mean is more than 2 σ from the fleet (real files)', async () => {
-    const { all, anomalies } = await fleetDays(join(ROOT, 'data', 'windmill'));
+    const { all, anomalies } = await fleetDays(join(ROOT, 'data', 'windmill'), 31);
     assert.equal(all.length, 31);
     let flagged = 0;
     for (const msg of all) {
@@ -137,7 +144,7 @@ describe('anomaly-flagger node', function () {
   });
 
   it('gives z = ±1/√2 and no anomaly for the two turbines of anomalous_data.csv', async () => {
-    const { all, anomalies } = await fleetDays(ANOMALOUS, { minPower: '', maxPower: '' });
+    const { all, anomalies } = await fleetDays(ANOMALOUS, 1, { minPower: '', maxPower: '' });
     const day = all[0].payload as Member[];
     assert.deepEqual(
       day.map((m) => [m.turbine_id, m.value, m.anomaly, m.mean]),
@@ -167,7 +174,7 @@ describe('anomaly-flagger node', function () {
     for (const v of [50, 50.01, 49.99, 50, 50.02]) node.receive({ topic: 'ch', payload: { value: v } });
     node.receive({ topic: 'other', payload: { value: 10 } });
     node.receive({ topic: 'ch', payload: { value: 49.5 } });
-    await sleep(30);
+    await eventually('7 msgs out', 10_000, async () => (all.length >= 7 ? true : undefined), 5);
     assert.equal(all.length, 7);
     assert.equal((all[0].payload as { z: unknown }).z, null, 'no judgement before minCount');
     assert.equal((all[5].payload as { z: unknown; count: number }).count, 0);
@@ -187,7 +194,7 @@ describe('anomaly-flagger node', function () {
     const all = collect('all');
     const node = helper.getNode('flag');
     for (const v of [1, 2, 1, 2, 40]) node.receive({ payload: v });
-    await sleep(30);
+    await eventually('5 msgs out', 10_000, async () => (all.length >= 5 ? true : undefined), 5);
     assert.equal(all[4].anomaly, true);
     assert.equal(all[4].payload, 40);
   });

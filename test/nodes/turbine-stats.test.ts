@@ -6,6 +6,7 @@ import * as nodeState from '../../nodes/shared/node-state';
 import csvSourceNode from '../../nodes/csv-source/csv-source';
 import turbineStatsNode from '../../nodes/turbine-stats/turbine-stats';
 import type { Msg } from '../../nodes/shared/node-red-types';
+import { eventually } from '../harness/eventually';
 import type { TurbinePeriodStats } from '../../nodes/core/turbine-stats';
 
 helper.init(require.resolve('node-red'));
@@ -61,8 +62,11 @@ async function runFiles(filename: string, stats: Record<string, unknown> = {}) {
   const finished = new Promise<void>((resolve) => {
     helper.getNode('flush').on('input', (m: Msg) => {
       if (m.topic !== 'run') return;
-      helper.getNode('stats').receive({ flush: true });
-      setTimeout(resolve, 50);
+      // The flush is handled once stats shows its progress; its periods are then queued for
+      // delivery, which the next turn of the event loop completes (no fixed delay).
+      const stats = helper.getNode('stats');
+      stats.once('call:status', () => setImmediate(resolve));
+      stats.receive({ flush: true });
     });
   });
   helper.getNode('src').receive({ filename });
@@ -149,7 +153,7 @@ describe('turbine-stats node', function () {
       payload: [1, 2, 3].map((h) => ({ turbine_id: 'a', timestamp: day + h * 3_600_000, power_output: h })),
     });
     node.receive({ payload: { turbine_id: 'a', timestamp: '2022-03-02T00:00:00Z', power_output: 9 } });
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually('a period out', 10_000, async () => (out.length >= 1 ? true : undefined), 5);
     assert.equal(out.length, 1);
     assert.deepEqual((out[0].payload as TurbinePeriodStats[])[0], {
       turbine_id: 'a',
@@ -188,7 +192,7 @@ describe('turbine-stats node', function () {
       payload: [{ turbine_id: 7, timestamp: Date.UTC(2022, 2, 1, 6), power_output: 6 }],
       flush: true,
     });
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually('a period out', 10_000, async () => (out.length >= 1 ? true : undefined), 5);
     assert.equal(out.length, 1);
     const restored = (out[0].payload as TurbinePeriodStats[])[0];
     assert.deepEqual([restored.count, restored.mean], [2, 5], 'the row from before the restart counts');
