@@ -21,7 +21,8 @@ export = (RED: NodeAPI) => {
     try {
       this.settings = connectionSettings(config, credentials);
     } catch (err) {
-      this.error((err as Error).message);
+      this.configError = `influx-connection "${config.name || this.id}": ${(err as Error).message}`;
+      this.error(this.configError);
       this.settings = connectionSettings({ url: '' }, credentials);
     }
     this.configured = isConfiguredUrl(this.settings.url);
