@@ -225,7 +225,9 @@ describe('anomaly-flagger node', function () {
 
   it('reads the threshold of flows saved with the old name k as sigmas', async () => {
     const [today, ...helpers] = flagger({}) as Record<string, unknown>[];
-    const { sigmas: _sigmas, version: _version, ...savedBeforeVersions } = today;
+    const savedBeforeVersions = { ...today };
+    delete savedBeforeVersions.sigmas;
+    delete savedBeforeVersions.version;
     await helper.load(anomalyFlaggerNode, flowOf([{ ...savedBeforeVersions, k: 0.5 }, ...helpers]));
     const anomalies = collect('anomalies');
     const node = helper.getNode('flag');
