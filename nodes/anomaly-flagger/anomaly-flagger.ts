@@ -1,7 +1,7 @@
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
 import { showStatus, compactCount } from '../shared/status';
 import { configNumber, parseAllSettings } from '../shared/config-number';
-import { loadState, saveState } from '../shared/node-state';
+import { loadState, saveState, useNodeRedSettings } from '../shared/node-state';
 import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
 import {
   fleetZScores,
@@ -65,6 +65,7 @@ function scoreFields(score: ZScore) {
 }
 
 export = (RED: NodeAPI) => {
+  useNodeRedSettings(RED);
   function AnomalyFlaggerNode(this: Node, config: AnomalyFlaggerConfig) {
     RED.nodes.createNode(this, config);
     const node = this;

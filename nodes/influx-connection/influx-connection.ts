@@ -13,8 +13,10 @@ import {
   type InfluxConnectionCredentials,
   type InfluxConnectionNode,
 } from '../shared/influx-connection-settings';
+import { useNodeRedSettings } from '../shared/node-state';
 
 export = (RED: NodeAPI) => {
+  useNodeRedSettings(RED);
   function InfluxConnection(this: InfluxConnectionNode, config: InfluxConnectionConfig) {
     RED.nodes.createNode(this, config);
     const credentials = (this.credentials ?? {}) as InfluxConnectionCredentials;

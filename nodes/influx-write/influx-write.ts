@@ -21,6 +21,7 @@ import {
   refusedLines,
   type FieldType,
 } from '../core/partial-write';
+import { useNodeRedSettings } from '../shared/node-state';
 
 interface InfluxWriteConfig extends NodeDef {
   connection: string;
@@ -108,6 +109,7 @@ function targetOf(msg: Msg, apiVersion: string): { key: string; target: WriteTar
 }
 
 export = (RED: NodeAPI) => {
+  useNodeRedSettings(RED);
   function InfluxWriteNode(this: Node, config: InfluxWriteConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -121,7 +123,7 @@ export = (RED: NodeAPI) => {
     const connection = RED.nodes.getNode(config.connection) as InfluxConnectionNode | null;
     if (!connection || connection.configError) {
       const why = connection?.configError ?? missingConnection(config.connection);
-      return failEveryMsg(node, new Error(why), 'no connection');
+      return failEveryMsg(node, new Error(why), connection ? 'bad connection' : 'no connection');
     }
     const userDir =
       (RED.settings as { userDir?: string }).userDir || process.env.GRIDFLOW_USER_DIR || tmpdir();

@@ -6,6 +6,7 @@ import csvSourceNode from '../../nodes/csv-source/csv-source';
 import turbineStatsNode from '../../nodes/turbine-stats/turbine-stats';
 import anomalyFlaggerNode from '../../nodes/anomaly-flagger/anomaly-flagger';
 import type { Msg } from '../../nodes/shared/node-red-types';
+import { eventually } from '../harness/eventually';
 import { ANOMALY_FLAGGER_MIGRATIONS } from '../../nodes/anomaly-flagger/migrations';
 import { currentVersion, migrateConfig } from '../../nodes/shared/config-migrations';
 
@@ -81,6 +82,7 @@ describe('anomaly-flagger node', function () {
    */
   async function fleetDays(
     filename: string,
+    days: number,
     bounds = { minPower: '0', maxPower: '10' },
   ): Promise<{ all: Msg[]; anomalies: Msg[] }> {
     await helper.load(
@@ -107,16 +109,18 @@ describe('anomaly-flagger node', function () {
       helper.getNode('done').on('input', (m: Msg) => {
         if (m.topic !== 'run') return;
         helper.getNode('stats').receive({ flush: true });
-        setTimeout(resolve, 100);
+        resolve();
       }),
     );
     helper.getNode('src').receive({ filename });
     await finished;
+    // the flagger answers each day's batch; wait for the days the file holds
+    await eventually(`${days} days flagged`, 15_000, async () => (all.length >= days ? true : undefined), 20);
     return { all, anomalies };
   }
 
   it('flags, day by day, the turbines whose daily mean is more than 2 σ from the fleet (real files)', async () => {
-    const { all, anomalies } = await fleetDays(join(ROOT, 'data', 'windmill'));
+    const { all, anomalies } = await fleetDays(join(ROOT, 'data', 'windmill'), 31);
     assert.equal(all.length, 31);
     let flagged = 0;
     for (const msg of all) {
@@ -141,7 +145,7 @@ describe('anomaly-flagger node', function () {
   });
 
   it('gives z = ±1/√2 and no anomaly for the two turbines of anomalous_data.csv', async () => {
-    const { all, anomalies } = await fleetDays(ANOMALOUS, { minPower: '', maxPower: '' });
+    const { all, anomalies } = await fleetDays(ANOMALOUS, 1, { minPower: '', maxPower: '' });
     const day = all[0].payload as Member[];
     assert.deepEqual(
       day.map((m) => [m.turbine_id, m.value, m.anomaly, m.mean]),
