@@ -175,7 +175,7 @@ export = (RED: NodeAPI) => {
           return refused;
         });
       }
-      const stored = lines.length - (answer.dropped ?? refused.length);
+      const stored = Math.max(0, lines.length - (answer.dropped ?? refused.length));
       writtenInPartialBatches += stored;
       node.warn(
         `InfluxDB stored ${plural(stored, 'point')} of a batch of ${lines.length} and refused ` +
