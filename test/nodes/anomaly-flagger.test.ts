@@ -249,7 +249,7 @@ describe('anomaly-flagger node', function () {
     (node as unknown as Loose).on('call:error', (call: { args: unknown[] }) => errors.push(call.args[0]));
     node.receive({ payload: [] });
     node.receive({ payload: [] });
-    await sleep(30);
+    await eventually('an error per msg', 10_000, async () => (errors.length >= 3 ? true : undefined), 10);
     const message = String(errors[errors.length - 1]);
     assert.match(message, /setting sigmas = "two" must be a number/);
     assert.match(message, /setting windowSize = "1" must be an integer ≥ 2/);

@@ -10,6 +10,7 @@ import helper from 'node-red-node-test-helper';
 import influxConnection from '../../nodes/influx-connection/influx-connection';
 import influxWrite from '../../nodes/influx-write/influx-write';
 import influxQuery from '../../nodes/influx-query/influx-query';
+import { eventually } from '../harness/eventually';
 
 helper.init(require.resolve('node-red'));
 
@@ -38,7 +39,7 @@ describe('influx-write and influx-query: connection and point errors', function 
     rmSync(userDir, { recursive: true, force: true });
   });
 
-  /** Loads the flow, sends `count` msgs to node `id`; the errors it reported with a msg (done(err)). */
+  /** Loads the flow, sends the msgs to node `id`; the errors it reported with a msg (done(err)). */
   async function errorsFor(flow: object[], id: string, msgs: Msg[]): Promise<string[]> {
     await helper.load([influxConnection, influxWrite, influxQuery], flow as never);
     const node = helper.getNode(id) as unknown as HelperNode;
@@ -47,6 +48,13 @@ describe('influx-write and influx-query: connection and point errors', function 
       if (call.args[1] !== undefined) failed.push(String(call.args[0]));
     });
     for (const msg of msgs) node.receive(msg);
+    // every msg ends in done(err) here; wait for as many as were sent
+    await eventually(
+      'an error per msg',
+      10_000,
+      async () => (failed.length >= msgs.length ? true : undefined),
+      10,
+    );
     await flush();
     return failed;
   }
