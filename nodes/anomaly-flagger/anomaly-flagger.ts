@@ -1,7 +1,7 @@
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
 import { showStatus, compactCount } from '../shared/status';
-import { configNumber } from '../shared/config-number';
-import { loadState, saveState } from '../shared/node-state';
+import { configNumber, parseAllSettings } from '../shared/config-number';
+import { loadState, saveState, useNodeRedSettings } from '../shared/node-state';
 import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
 import {
   fleetZScores,
@@ -10,10 +10,12 @@ import {
   type ZScore,
 } from '../core/fleet-anomaly';
 import { failOnBadConfig } from '../shared/config-failure';
+import { migrateConfig } from '../shared/config-migrations';
+import { ANOMALY_FLAGGER_MIGRATIONS } from './migrations';
 
 interface AnomalyFlaggerConfig extends NodeDef {
   mode: 'fleet' | 'stream';
-  k: string | number;
+  sigmas: string | number;
   property: string;
   keyProperty: string;
   windowSize: string | number;
@@ -22,7 +24,7 @@ interface AnomalyFlaggerConfig extends NodeDef {
 
 interface Settings {
   mode: 'fleet' | 'stream';
-  k: number;
+  sigmas: number;
   property: string;
   keyProperty: string;
   windowSize: number;
@@ -35,7 +37,7 @@ function parseSettings(config: AnomalyFlaggerConfig): Settings {
   const windowSize = configNumber(config.windowSize, 'windowSize', 100, { min: 2, integer: true });
   return {
     mode,
-    k: configNumber(config.k, 'k', 2, { min: Number.MIN_VALUE }),
+    sigmas: configNumber(config.sigmas, 'sigmas', 2, { min: Number.MIN_VALUE }),
     property: (config.property || 'payload.value').trim(),
     keyProperty: (config.keyProperty ?? 'payload.key').trim(),
     windowSize,
@@ -63,15 +65,16 @@ function scoreFields(score: ZScore) {
 }
 
 export = (RED: NodeAPI) => {
+  useNodeRedSettings(RED);
   function AnomalyFlaggerNode(this: Node, config: AnomalyFlaggerConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
     let settings: Settings;
     let stream: StreamAnomalyDetector;
     try {
-      settings = parseSettings(config);
+      settings = parseAllSettings(() => parseSettings(migrateConfig(config, ANOMALY_FLAGGER_MIGRATIONS)));
       const saved = settings.mode === 'stream' ? loadState<StreamAnomalyState>(node) : undefined;
-      stream = new StreamAnomalyDetector(settings.k, settings.windowSize, settings.minCount, saved);
+      stream = new StreamAnomalyDetector(settings.sigmas, settings.windowSize, settings.minCount, saved);
     } catch (err) {
       failOnBadConfig(node, err);
       return;
@@ -94,7 +97,7 @@ export = (RED: NodeAPI) => {
         const read = readNumber(valuePath.length === 0 ? m : readMember(m, valuePath));
         return read.ok ? read.value : null;
       });
-      const scores = fleetZScores(values, settings.k);
+      const scores = fleetZScores(values, settings.sigmas);
       const out = members.map((m, i) =>
         m !== null && typeof m === 'object' && !Array.isArray(m)
           ? { ...(m as object), ...scoreFields(scores[i]) }

@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { withDataDirDefault } from '../shared/bundled-data';
 import { expandEnv, fillTemplate, parseTargetsCsv, parseTargetsList, type Target } from '../core/api-targets';
 import { workerShare } from '../core/round-robin';
 import {
@@ -53,7 +54,8 @@ export = (RED: NodeAPI) => {
     const node = this;
     const endpoint = RED.nodes.getNode(config.endpoint) as ApiEndpoint | null;
     const util = RED.util as unknown as { getSetting(node: Node, name: string): string | undefined };
-    const lookup = (name: string) => util.getSetting(node, name) ?? process.env[name];
+    const lookup = (name: string) =>
+      withDataDirDefault(name, util.getSetting(node, name) ?? process.env[name]);
     let s: ReturnType<typeof parseSettings>;
     try {
       if (!endpoint) throw new Error('no api-endpoint selected (choose or add one in the node)');

@@ -13,15 +13,18 @@ import {
   type InfluxConnectionCredentials,
   type InfluxConnectionNode,
 } from '../shared/influx-connection-settings';
+import { useNodeRedSettings } from '../shared/node-state';
 
 export = (RED: NodeAPI) => {
+  useNodeRedSettings(RED);
   function InfluxConnection(this: InfluxConnectionNode, config: InfluxConnectionConfig) {
     RED.nodes.createNode(this, config);
     const credentials = (this.credentials ?? {}) as InfluxConnectionCredentials;
     try {
       this.settings = connectionSettings(config, credentials);
     } catch (err) {
-      this.error((err as Error).message);
+      this.configError = `influx-connection "${config.name || this.id}": ${(err as Error).message}`;
+      this.error(this.configError);
       this.settings = connectionSettings({ url: '' }, credentials);
     }
     this.configured = isConfiguredUrl(this.settings.url);

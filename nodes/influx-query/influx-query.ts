@@ -4,10 +4,12 @@
  * never concatenated into the query text (docs/adr/0025). Rows out as an array.
  */
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
-import type { InfluxConnectionNode } from '../shared/influx-connection-settings';
+import { missingConnection, type InfluxConnectionNode } from '../shared/influx-connection-settings';
+import { failEveryMsg } from '../shared/config-failure';
 import type { InfluxHttp } from '../shared/influx-http';
 import { showStatus, clockTime, compactCount } from '../shared/status';
 import { fluxWithParams, influxqlParams, readParams } from '../core/query-params';
+import { useNodeRedSettings } from '../shared/node-state';
 
 interface InfluxQueryConfig extends NodeDef {
   connection: string;
@@ -15,14 +17,14 @@ interface InfluxQueryConfig extends NodeDef {
 }
 
 export = (RED: NodeAPI) => {
+  useNodeRedSettings(RED);
   function InfluxQueryNode(this: Node, config: InfluxQueryConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
     const connection = RED.nodes.getNode(config.connection) as InfluxConnectionNode | null;
-    if (!connection) {
-      node.error('no influx-connection selected');
-      showStatus(node, 'error', 'no connection');
-      return;
+    if (!connection || connection.configError) {
+      const why = connection?.configError ?? missingConnection(config.connection);
+      return failEveryMsg(node, new Error(why), connection ? 'bad connection' : 'no connection');
     }
     const client: InfluxHttp | undefined = connection.createClient();
     const configuredQuery = (config.query ?? '').trim();
@@ -33,7 +35,12 @@ export = (RED: NodeAPI) => {
       const msg = input as Msg;
       const query = configuredQuery || (typeof msg.query === 'string' ? msg.query.trim() : '');
       if (!query) return done(new Error('no query: set one in the node or send msg.query'));
-      if (!client) return done(new Error('InfluxDB url is not set in the influx-connection node'));
+      if (!client)
+        return done(
+          new Error(
+            'InfluxDB url is not set in the influx-connection node (or INFLUX_URL, when it reads ${INFLUX_URL})',
+          ),
+        );
       const params = readParams(msg.params);
       if (!params.ok) return done(new Error(params.reason));
       let rows: Promise<Record<string, unknown>[]>;
@@ -55,7 +62,11 @@ export = (RED: NodeAPI) => {
       rows.then(
         (result) => {
           msg.payload = result;
-          showStatus(node, 'ok', `${compactCount(result.length)} rows ${clockTime(Date.now())}`);
+          showStatus(
+            node,
+            'ok',
+            `${compactCount(result.length)} row${result.length === 1 ? '' : 's'} ${clockTime(Date.now())}`,
+          );
           (send as Send)(msg);
           done();
         },

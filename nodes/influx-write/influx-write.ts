@@ -6,13 +6,22 @@
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
-import type { InfluxConnectionNode } from '../shared/influx-connection-settings';
-import type { WriteTarget } from '../shared/influx-http';
+import { missingConnection, type InfluxConnectionNode } from '../shared/influx-connection-settings';
+import type { InfluxHttp, WriteTarget } from '../shared/influx-http';
 import { InfluxWriter } from '../shared/influx-writer';
-import { configNumber } from '../shared/config-number';
+import { configNumber, parseAllSettings } from '../shared/config-number';
 import { compactCount, showStatus } from '../shared/status';
 import { isPointShape, LineBuilder, PRECISIONS, type Point, type Precision } from '../core/line-protocol';
-import { failOnBadConfig } from '../shared/config-failure';
+import { quoteIdentifier } from '../core/query-params';
+import { failEveryMsg, failOnBadConfig } from '../shared/config-failure';
+import {
+  isPartialWrite,
+  linesWithConflictingTypes,
+  parseLine,
+  refusedLines,
+  type FieldType,
+} from '../core/partial-write';
+import { useNodeRedSettings } from '../shared/node-state';
 
 interface InfluxWriteConfig extends NodeDef {
   connection: string;
@@ -46,8 +55,10 @@ function pointsOf(msg: Msg): Point[] | string {
   const payload = msg.payload;
   const tags = msg.tags as Point['tags'];
   const timestamp = msg.timestamp as Point['timestamp'];
-  const one = (item: unknown): Point | undefined => {
+  const one = (item: unknown): Point | string | undefined => {
     if (isPointShape(item)) return item;
+    if (looksLikePointWithoutFields(item))
+      return 'has measurement/tags/timestamp but no fields (a point needs fields: {name: value})';
     if (typeof item === 'number' || typeof item === 'bigint')
       return { fields: { value: item }, tags, timestamp };
     if (typeof item === 'object' && item !== null && !Array.isArray(item) && !(item instanceof Date))
@@ -58,15 +69,28 @@ function pointsOf(msg: Msg): Point[] | string {
     const points: Point[] = new Array(payload.length);
     for (let i = 0; i < payload.length; i++) {
       const p = one(payload[i]);
+      if (typeof p === 'string') return `payload[${i}] ${p}`;
       if (!p) return `payload[${i}] is not a point, number or object of fields`;
       points[i] = p;
     }
     return points;
   }
   const p = one(payload);
+  if (typeof p === 'string') return `payload ${p}`;
   return p
     ? [p]
     : 'payload must be a point {measurement, tags, fields, timestamp}, an array of points, a number or an object of fields';
+}
+
+/** `{measurement, tags, timestamp}` without `fields`: a point that lost its fields, not an object of fields. */
+function looksLikePointWithoutFields(item: unknown): boolean {
+  if (typeof item !== 'object' || item === null || Array.isArray(item) || 'fields' in item) return false;
+  const { measurement, tags } = item as { measurement?: unknown; tags?: unknown };
+  return typeof measurement === 'string' || (typeof tags === 'object' && tags !== null);
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function targetOf(msg: Msg, apiVersion: string): { key: string; target: WriteTarget } {
@@ -85,21 +109,21 @@ function targetOf(msg: Msg, apiVersion: string): { key: string; target: WriteTar
 }
 
 export = (RED: NodeAPI) => {
+  useNodeRedSettings(RED);
   function InfluxWriteNode(this: Node, config: InfluxWriteConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
     let settings: ReturnType<typeof parseSettings>;
     try {
-      settings = parseSettings(config);
+      settings = parseAllSettings(() => parseSettings(config));
     } catch (err) {
       failOnBadConfig(node, err);
       return;
     }
     const connection = RED.nodes.getNode(config.connection) as InfluxConnectionNode | null;
-    if (!connection) {
-      node.error('no influx-connection selected');
-      showStatus(node, 'error', 'no connection');
-      return;
+    if (!connection || connection.configError) {
+      const why = connection?.configError ?? missingConnection(config.connection);
+      return failEveryMsg(node, new Error(why), connection ? 'bad connection' : 'no connection');
     }
     const userDir =
       (RED.settings as { userDir?: string }).userDir || process.env.GRIDFLOW_USER_DIR || tmpdir();
@@ -122,16 +146,79 @@ export = (RED: NodeAPI) => {
       bufferBytes: settings.bufferBytes,
       onWritten: (points, target) => node.send([{ topic: 'written', payload: { points, ...target } }, null]),
       onRejected: (lines, status, message, target) => {
-        node.warn(`InfluxDB refused ${lines.length} point(s): ${status} ${message}`);
+        if (isPartialWrite(message)) return void reportPartialWrite(lines, status, message, target);
+        node.warn(`InfluxDB refused ${plural(lines.length, 'point')}: ${status} ${message}`);
         node.send([null, { topic: 'rejected', payload: lines, error: { status, message }, ...target }]);
       },
       onRetry: (message, delayMs) =>
         node.log(`write failed (${message}); next try in ${Math.round(delayMs)} ms`),
-      onDropped: (points) => node.warn(`disk buffer full: dropped the ${points} oldest point(s)`),
+      onDropped: (points) => node.warn(`disk buffer full: dropped the oldest ${plural(points, 'point')}`),
       onChange: refreshStatus,
     });
     const builder = new LineBuilder(settings.precision);
     const apiVersion = connection.settings.apiVersion;
+    /** Points stored from batches InfluxDB took in part (the writer counts whole batches). */
+    let writtenInPartialBatches = 0;
+    let typeClient: InfluxHttp | undefined;
+
+    /**
+     * A partial write: InfluxDB stored all but `dropped=N` lines. Output 1 gets the
+     * stored count, output 2 only the refused lines. The answer names one field-type
+     * conflict; when more lines were dropped, the server's field types say which.
+     */
+    async function reportPartialWrite(lines: string[], status: number, message: string, target: WriteTarget) {
+      const answer = refusedLines(lines, message);
+      let refused = answer.refused;
+      if (answer.typeConflict && answer.dropped !== undefined && refused.length < answer.dropped) {
+        refused = await conflictsWithServerTypes(lines, target, refused).catch((err: Error) => {
+          node.warn(`could not read field types to find the refused lines: ${err.message}`);
+          return refused;
+        });
+      }
+      const stored = Math.max(0, lines.length - (answer.dropped ?? refused.length));
+      writtenInPartialBatches += stored;
+      node.warn(
+        `InfluxDB stored ${plural(stored, 'point')} of a batch of ${lines.length} and refused ` +
+          `${answer.dropped ?? refused.length}: ${message}`,
+      );
+      node.send([
+        stored > 0 ? { topic: 'written', payload: { points: stored, ...target } } : null,
+        {
+          topic: 'rejected',
+          payload: refused,
+          error: { status, message, dropped: answer.dropped ?? refused.length },
+          ...target,
+        },
+      ]);
+      refreshStatus();
+    }
+
+    /** v1: the lines whose field types differ from those the database now holds. */
+    async function conflictsWithServerTypes(
+      lines: string[],
+      target: WriteTarget,
+      named: string[],
+    ): Promise<string[]> {
+      if (apiVersion !== 'v1') return named;
+      typeClient ??= connection!.createClient();
+      if (!typeClient) return named;
+      const measurements = new Set(
+        lines.map((l) => parseLine(l)?.measurement).filter((m) => m !== undefined),
+      );
+      const serverTypes = new Map<string, Map<string, FieldType>>();
+      for (const measurement of measurements) {
+        const rows = await typeClient.influxql(
+          `SHOW FIELD KEYS FROM ${quoteIdentifier(measurement)}`,
+          '',
+          target.database,
+        );
+        serverTypes.set(
+          measurement,
+          new Map(rows.map((r) => [String(r.fieldKey), String(r.fieldType) as FieldType])),
+        );
+      }
+      return linesWithConflictingTypes(lines, serverTypes);
+    }
 
     function updateStatus() {
       if (writer.droppedPoints > 0)
@@ -139,15 +226,17 @@ export = (RED: NodeAPI) => {
       if (writer.bufferedPoints > 0)
         return showStatus(node, 'warn', `buffered ${compactCount(writer.bufferedPoints)}`);
       if (!connection!.configured) return showStatus(node, 'warn', 'not configured');
-      if (writer.lastError) return showStatus(node, 'warn', writer.lastError);
-      showStatus(
-        node,
-        writer.writtenPoints > 0 ? 'ok' : 'idle',
-        `written ${compactCount(writer.writtenPoints)}`,
-      );
+      if (writer.lastError && !isPartialWrite(writer.lastError))
+        return showStatus(node, 'warn', writer.lastError);
+      const written = writer.writtenPoints + writtenInPartialBatches;
+      showStatus(node, written > 0 ? 'ok' : 'idle', `written ${compactCount(written)}`);
     }
     updateStatus();
-    if (!connection.configured) node.warn('InfluxDB url is not set: points wait in the disk buffer');
+    if (!connection.configured)
+      node.warn(
+        'InfluxDB url is not set (set it in the influx-connection node, or INFLUX_URL when the url is ${INFLUX_URL}): ' +
+          'points wait in the disk buffer',
+      );
 
     node.on('input', (input, send, done: Done) => {
       const msg = input as Msg;
@@ -185,6 +274,7 @@ export = (RED: NodeAPI) => {
     node.on('close', (_removed: boolean, done: () => void) => {
       if (statusTimer) clearTimeout(statusTimer);
       statusTimer = undefined;
+      typeClient?.close();
       writer
         .close(Date.now() + CLOSE_BUDGET_MS)
         .catch((err: Error) => node.error(`closing: ${err.message}`))

@@ -20,6 +20,8 @@ export interface InfluxConnectionCredentials {
 export interface InfluxConnectionNode extends Node {
   settings: InfluxSettings;
   configured: boolean;
+  /** Why the connection's own settings are unusable (e.g. an unknown apiVersion), if they are. */
+  configError?: string;
   /** A new client (own keep-alive agent) for one node; undefined when not configured. */
   createClient(): InfluxHttp | undefined;
 }
@@ -37,7 +39,10 @@ export function connectionSettings(
 ): InfluxSettings {
   const apiVersion = value(config.apiVersion, 'v1');
   if (apiVersion !== 'v1' && apiVersion !== 'v2')
-    throw new Error(`apiVersion "${apiVersion}" is not v1 or v2`);
+    throw new Error(
+      `apiVersion "${apiVersion}" is not v1 or v2` +
+        (apiVersion === 'v3' ? ' (InfluxDB 3 serves the v1 and v2 APIs: choose one of them)' : ''),
+    );
   return {
     url: value(config.url),
     apiVersion: apiVersion as ApiVersion,
@@ -49,4 +54,11 @@ export function connectionSettings(
     password: credentials.password || env.INFLUX_PASSWORD || '',
     token: credentials.token || env.INFLUX_TOKEN || '',
   };
+}
+
+/** Why an influx-write/-query has no connection node: none chosen, or one that is gone. */
+export function missingConnection(id: string | undefined): string {
+  return id
+    ? `influx-connection ${id} does not exist (deleted, or in a disabled flow): choose one in the node`
+    : 'no influx-connection chosen: choose or add one in the node';
 }

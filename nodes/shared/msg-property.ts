@@ -26,7 +26,8 @@ export function readNumber(
     return { ok: false, reason: `${what} "${truncate(value)}" is not a number${hint}` };
   }
   if (value === undefined || value === null) return { ok: false, reason: `${what} is missing` };
-  return { ok: false, reason: `${what} is a ${Array.isArray(value) ? 'array' : typeof value}, not a number` };
+  const kind = Array.isArray(value) ? 'array' : typeof value;
+  return { ok: false, reason: `${what} is ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}, not a number` };
 }
 
 /** A key for per-key state: strings as they are, numbers as text, anything else rejected. */

@@ -90,6 +90,129 @@ async function helpHeadings(page: Page, title: string): Promise<string[]> {
   return (await help.locator('h3').allInnerTexts()).map((t) => t.trim());
 }
 
+/**
+ * The saved-flow contract (design README): the config names every saved flow keeps. A node
+ * of each type with every one of them set, on a disabled tab, as a flow file holds it.
+ */
+const SAVED_FLOW_CONTRACT: Record<string, Record<string, unknown>> = {
+  'moving-window': {
+    property: 'payload.v',
+    keyProperty: 'topic',
+    timeProperty: 'payload.t',
+    windowSeconds: 600,
+    hopSeconds: 120,
+    countWindow: 0,
+    aggregates: ['mean', 'max'],
+    latenessSeconds: 5,
+    emitEmpty: true,
+  },
+  'cov-filter': {
+    property: 'payload',
+    keyProperty: 'topic',
+    absolute: 0.5,
+    percent: 2,
+    heartbeatSeconds: 60,
+  },
+  'cov-resampler': {
+    property: 'payload',
+    timeProperty: 'timestamp',
+    keyProperty: 'topic',
+    bucketSeconds: 900,
+    method: 'linear',
+    timezone: 'Europe/Zurich',
+    maxCarrySeconds: 3600,
+    graceSeconds: 30,
+  },
+  'anomaly-flagger': {
+    mode: 'stream',
+    sigmas: 2.5,
+    property: 'payload.value',
+    keyProperty: 'payload.key',
+    windowSize: 50,
+    minCount: 5,
+  },
+  'turbine-stats': {
+    turbineProperty: 'turbine_id',
+    timeProperty: 'timestamp',
+    powerProperty: 'power_output',
+    periodSeconds: 3600,
+    timezone: 'UTC',
+    impute: 'median',
+    minPower: 0,
+    maxPower: 8,
+  },
+  forecaster: {
+    model: 'holt-winters',
+    stepSeconds: 3600,
+    season: 24,
+    historySteps: 96,
+    lags: [0, 1, 24],
+    property: 'payload',
+    timeProperty: 'timestamp',
+  },
+  'influx-connection': {
+    url: 'http://127.0.0.1:9',
+    apiVersion: 'v1',
+    database: 'saved',
+    retentionPolicy: 'autogen',
+    org: '',
+    bucket: 'saved',
+  },
+  'influx-write': {
+    connection: 'saved.influx-connection',
+    measurement: 'saved',
+    precision: 's',
+    batchSize: 100,
+    flushSeconds: 2,
+    bufferMegabytes: 10,
+  },
+};
+const SAVED_TAB = 'tab.saved-flows';
+/** anomaly-flagger as flows saved it before `sigmas` and `version`: threshold `k`. */
+const SAVED_WITH_K = 'saved.anomaly-flagger-k';
+
+function savedFlowFile(): Record<string, unknown>[] {
+  const nodes: Record<string, unknown>[] = [
+    { id: 'tab.scratch', type: 'tab', label: 'Flow 1' },
+    { id: SAVED_TAB, type: 'tab', label: 'saved flows', disabled: true },
+    {
+      id: SAVED_WITH_K,
+      type: 'anomaly-flagger',
+      z: SAVED_TAB,
+      name: 'saved with k',
+      mode: 'fleet',
+      k: 3,
+      property: 'payload.mean',
+      keyProperty: 'payload.turbine_id',
+      windowSize: 100,
+      minCount: 10,
+      x: 160,
+      y: 40,
+      wires: [[], []],
+    },
+  ];
+  Object.entries(SAVED_FLOW_CONTRACT).forEach(([type, config], i) =>
+    nodes.push({
+      id: `saved.${type}`,
+      type,
+      z: SAVED_TAB,
+      name: `saved ${type}`,
+      ...config,
+      x: 160,
+      y: 100 + i * 60,
+    }),
+  );
+  return nodes;
+}
+
+type SavedNode = Record<string, unknown> & { id: string; type: string };
+
+async function deployedFlows(url: string): Promise<Map<string, SavedNode>> {
+  const res = await fetch(`${url}/flows`, { headers: { 'Node-RED-API-Version': 'v1' } });
+  assert.equal(res.status, 200);
+  return new Map(((await res.json()) as SavedNode[]).map((n) => [n.id, n]));
+}
+
 declare const RED: {
   nodes: {
     eachNode(
@@ -98,7 +221,10 @@ declare const RED: {
     getType(type: string): { category: string; defaults?: Record<string, { type?: string }> } | undefined;
     node(id: string): { id: string; type: string; z?: string; status?: { fill?: string } } | undefined;
     workspace(id: string): { id: string; label: string } | undefined;
+    eachConfig(cb: (n: { id: string; type: string }) => void): void;
+    dirty(value: boolean): void;
   };
+  editor: { edit(node: unknown): void; editConfig(name: string, type: string, id: string): void };
   utils: { getPaletteLabel(type: string, def: unknown): string };
   view: { select(selection: unknown): void };
   workspaces: { show(id: string): void; active(): string };
@@ -122,8 +248,9 @@ describe('the editor in a real browser (Chromium driven by playwright-core)', fu
     cpSync(join(repoRoot, 'data'), dataDir, { recursive: true });
     const userDir = join(work, 'userdir');
     mkdirSync(userDir);
-    // An empty flow file: the shipped tabs arrive through Import > Examples, as a user does it.
-    writeFileSync(join(userDir, 'flows.json'), '[]');
+    // No shipped tab: they arrive through Import > Examples, as a user does it. A scratch tab
+    // for new nodes, and a disabled tab of nodes as older flow files saved them.
+    writeFileSync(join(userDir, 'flows.json'), JSON.stringify(savedFlowFile()));
     influx = await startTestInfluxd('gridflow');
     api = await startReplayServer();
     api.fixture(
@@ -370,5 +497,91 @@ describe('the editor in a real browser (Chromium driven by playwright-core)', fu
       { invalid: [], withoutStatus: [] },
       'shipped nodes the editor marks invalid / gridflow nodes without a status after deploy',
     );
+  });
+
+  it('keeps every setting through an unchanged edit dialog and Deploy, for every node type', async () => {
+    const declaredNodes = await page.evaluate(
+      ({ declared, savedTab }) => {
+        const chosen: { id: string; type: string; config: boolean }[] = [];
+        const pick = (n: { id: string; type: string; z?: string }, config: boolean) => {
+          if (!declared.includes(n.type)) return;
+          const saved = n.z === savedTab || n.id.startsWith('saved.');
+          if (saved || !chosen.some((c) => c.type === n.type))
+            chosen.push({ id: n.id, type: n.type, config });
+        };
+        RED.nodes.eachNode((n) => pick(n, false));
+        RED.nodes.eachConfig((n) => pick(n, true));
+        return chosen;
+      },
+      { declared: declaredTypes, savedTab: SAVED_TAB },
+    );
+    assert.deepEqual(
+      [...new Set(declaredNodes.map((n) => n.type))].sort(),
+      [...declaredTypes].sort(),
+      'a node of every type to edit',
+    );
+    const before = await deployedFlows(app.url);
+    const problems: string[] = [];
+    for (const n of declaredNodes) {
+      if (n.config) await page.evaluate(({ id, type }) => RED.editor.editConfig('', type, id), n);
+      else await page.evaluate((id) => RED.editor.edit(RED.nodes.node(id)), n.id);
+      const done = page.locator(n.config ? '#node-config-dialog-ok' : '#node-dialog-ok');
+      try {
+        await done.waitFor({ state: 'visible', timeout: 10_000 });
+        await done.click();
+        await done.waitFor({ state: 'detached', timeout: 10_000 });
+      } catch (err) {
+        problems.push(`${n.type} ${n.id}: dialog (${(err as Error).message.split('\n')[0]})`);
+        await shot(page, `06-dialog-${n.type}`);
+        await page.keyboard.press('Escape');
+      }
+    }
+    // Deploy as a user does after editing (Full deploy: the editor sends every node as it holds it)
+    await page.evaluate(() => RED.nodes.dirty(true));
+    const posted = page.waitForResponse(
+      (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/flows',
+      { timeout: 60_000 },
+    );
+    await page.locator('#red-ui-header-button-deploy').click();
+    const confirm = page.getByRole('button', { name: 'Confirm deploy' });
+    await Promise.race([
+      posted,
+      confirm
+        .waitFor({ timeout: 30_000 })
+        .then(() => confirm.click())
+        .catch(() => undefined),
+    ]);
+    assert.ok((await posted).ok(), 'the deploy was accepted');
+    const after = await deployedFlows(app.url);
+
+    const contractGaps = await page.evaluate((contract) => {
+      const gaps: string[] = [];
+      for (const [type, config] of Object.entries(contract)) {
+        const defaults = RED.nodes.getType(type)?.defaults ?? {};
+        for (const name of Object.keys(config))
+          if (!(name in defaults)) gaps.push(`${type}: ${name} is not in the editor's defaults`);
+      }
+      return gaps;
+    }, SAVED_FLOW_CONTRACT);
+    problems.push(...contractGaps);
+    for (const [type, config] of Object.entries(SAVED_FLOW_CONTRACT)) {
+      const saved = after.get(`saved.${type}`);
+      for (const name of Object.keys(config))
+        if (saved?.[name] === undefined) problems.push(`${type}: ${name} is gone from GET /flows`);
+    }
+    for (const n of declaredNodes) {
+      const was = before.get(n.id) ?? {};
+      const now = after.get(n.id);
+      if (!now) problems.push(`${n.type} ${n.id}: not in GET /flows`);
+      else
+        for (const name of Object.keys(was))
+          if (!(name in now) && !(n.id === SAVED_WITH_K && name === 'k'))
+            problems.push(`${n.type} ${n.id}: ${name} is gone from GET /flows`);
+    }
+    const migrated = after.get(SAVED_WITH_K);
+    assert.deepEqual(problems, []);
+    assert.equal(Number(migrated?.sigmas), 3, `the threshold saved as k: ${JSON.stringify(migrated)}`);
+    assert.equal(migrated?.version, 1);
+    assert.equal('k' in (migrated ?? {}), false);
   });
 });

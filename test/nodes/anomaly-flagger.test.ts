@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import helper from 'node-red-node-test-helper';
 import csvSourceNode from '../../nodes/csv-source/csv-source';
@@ -6,6 +7,8 @@ import turbineStatsNode from '../../nodes/turbine-stats/turbine-stats';
 import anomalyFlaggerNode from '../../nodes/anomaly-flagger/anomaly-flagger';
 import { eventually } from '../harness/eventually';
 import type { Msg } from '../../nodes/shared/node-red-types';
+import { ANOMALY_FLAGGER_MIGRATIONS } from '../../nodes/anomaly-flagger/migrations';
+import { currentVersion, migrateConfig } from '../../nodes/shared/config-migrations';
 
 helper.init(require.resolve('node-red'));
 
@@ -41,7 +44,8 @@ function flagger(config: Record<string, unknown>) {
       id: 'flag',
       type: 'anomaly-flagger',
       mode: 'fleet',
-      k: 2,
+      sigmas: 2,
+      version: 1,
       property: 'payload.mean',
       keyProperty: 'payload.turbine_id',
       windowSize: 100,
@@ -224,5 +228,93 @@ describe('anomaly-flagger node', function () {
     );
     node.receive({ payload: { mean: 1 } });
     assert.match(String((await errored)[0]), /array of members/);
+  });
+
+  it('reads the threshold of flows saved with the old name k as sigmas', async () => {
+    const [today, ...helpers] = flagger({}) as Record<string, unknown>[];
+    const savedBeforeVersions = { ...today };
+    delete savedBeforeVersions.sigmas;
+    delete savedBeforeVersions.version;
+    await helper.load(anomalyFlaggerNode, flowOf([{ ...savedBeforeVersions, k: 0.5 }, ...helpers]));
+    const anomalies = collect('anomalies');
+    const node = helper.getNode('flag');
+    // z of 10 in [1, 1, 1, 10] is 1.5: an anomaly at 0.5 sigmas, not at the default 2
+    node.receive({ payload: [1, 1, 1, 10].map((mean, turbine_id) => ({ turbine_id, mean })) });
+    await sleep(30);
+    assert.equal(anomalies.length, 1);
+    assert.equal((anomalies[0].payload as Member[])[0].turbine_id, 3);
+  });
+
+  it('reports every bad setting at once, and fails each msg with that error', async () => {
+    await helper.load(anomalyFlaggerNode, flagger({ sigmas: 'two', windowSize: 1, minCount: 'x' }));
+    const node = helper.getNode('flag');
+    const errors: unknown[] = [];
+    (node as unknown as Loose).on('call:error', (call: { args: unknown[] }) => errors.push(call.args[0]));
+    node.receive({ payload: [] });
+    node.receive({ payload: [] });
+    await eventually('an error per msg', 10_000, async () => (errors.length >= 3 ? true : undefined), 10);
+    const message = String(errors[errors.length - 1]);
+    assert.match(message, /setting sigmas = "two" must be a number/);
+    assert.match(message, /setting windowSize = "1" must be an integer ≥ 2/);
+    assert.match(message, /setting minCount = "x" must be an integer/);
+    assert.equal(
+      errors.filter((e) => /setting sigmas/.test(String(e))).length,
+      3,
+      'logged once, then each msg',
+    );
+  });
+});
+
+describe('anomaly-flagger config migrations', () => {
+  it("lifts a flow saved before versions (k) to today's shape", () => {
+    const saved = {
+      id: 'a1',
+      type: 'anomaly-flagger',
+      z: 'tab',
+      name: '',
+      mode: 'stream',
+      k: 3,
+      property: 'payload.value',
+      keyProperty: 'payload.key',
+      windowSize: 100,
+      minCount: 10,
+    };
+    assert.deepEqual(migrateConfig(saved, ANOMALY_FLAGGER_MIGRATIONS), {
+      id: 'a1',
+      type: 'anomaly-flagger',
+      z: 'tab',
+      name: '',
+      mode: 'stream',
+      sigmas: 3,
+      property: 'payload.value',
+      keyProperty: 'payload.key',
+      windowSize: 100,
+      minCount: 10,
+      version: 1,
+    });
+  });
+
+  it('leaves a config at the current version as it is, and keeps sigmas over a stray k', () => {
+    assert.equal(currentVersion(ANOMALY_FLAGGER_MIGRATIONS), 1);
+    const today = { mode: 'fleet', sigmas: 2.5, version: 1 };
+    assert.deepEqual(migrateConfig(today, ANOMALY_FLAGGER_MIGRATIONS), today);
+    assert.deepEqual(migrateConfig({ sigmas: 2.5, k: 9 }, ANOMALY_FLAGGER_MIGRATIONS), {
+      sigmas: 2.5,
+      version: 1,
+    });
+  });
+
+  it('ships every anomaly-flagger of flows/ at the current version, with sigmas', () => {
+    const flowsDir = join(ROOT, 'flows');
+    const flaggers = readdirSync(flowsDir)
+      .filter((f) => f.endsWith('.json'))
+      .flatMap((f) => JSON.parse(readFileSync(join(flowsDir, f), 'utf8')) as Record<string, unknown>[])
+      .filter((n) => n.type === 'anomaly-flagger');
+    assert.ok(flaggers.length > 0);
+    for (const n of flaggers) {
+      assert.equal(n.version, currentVersion(ANOMALY_FLAGGER_MIGRATIONS), String(n.id));
+      assert.equal(typeof n.sigmas, 'number', String(n.id));
+      assert.equal('k' in n, false, String(n.id));
+    }
   });
 });
