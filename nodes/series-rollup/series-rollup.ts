@@ -1,0 +1,166 @@
+/**
+ * series-rollup: points in (e.g. from csv-source) → the same msg out on output 1 (raw, to
+ * influx-write) and, on output 2, the 1 min / 15 min / 1 h / 1 d buckets the rows closed, as
+ * points of `<measurement>_<level>` with `mean, min, max, count, sum, first_ms, last_ms,
+ * step_ms`, one msg per level with `msg.retentionPolicy` for influx-write. Buckets close in
+ * event time (nodes/core/series-rollup.ts, docs/adr/0090); `msg.flush` closes the rest.
+ */
+import { parseLevels, SeriesRollup, type RollupBucket } from '../core/series-rollup';
+import { quoteIdentifier } from '../core/series-query';
+import { toEpochMs } from '../core/timestamp';
+import { configNumber } from '../shared/config-number';
+import { failOnBadConfig } from '../shared/config-failure';
+import { compactCount, showStatus } from '../shared/status';
+import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+
+interface SeriesRollupConfig extends NodeDef {
+  levels?: string;
+  field?: string;
+  tag?: string;
+  latenessSeconds?: string | number;
+  retentionPolicy?: string;
+}
+
+interface RollupPoint {
+  measurement: string;
+  tags: Record<string, string>;
+  fields: Record<string, number>;
+  timestamp: number;
+}
+
+function parseSettings(config: SeriesRollupConfig) {
+  const settings = {
+    levels: parseLevels(config.levels ?? '1m,15m,1h,1d'),
+    field: (config.field || 'hz').trim(),
+    tag: (config.tag || 'series').trim(),
+    latenessMs: configNumber(config.latenessSeconds, 'latenessSeconds', 0, { min: 0 }) * 1000,
+    retentionPolicy: (config.retentionPolicy ?? '').trim(),
+  };
+  quoteIdentifier(settings.field, 'field');
+  quoteIdentifier(settings.tag, 'tag');
+  for (const level of settings.levels) {
+    const rp = retentionPolicyOf(settings.retentionPolicy, level.name);
+    if (rp) quoteIdentifier(rp, 'retention policy');
+  }
+  return settings;
+}
+
+function retentionPolicyOf(template: string, level: string): string {
+  return template.replace(/\{level\}/g, level);
+}
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return value && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+export = (RED: NodeAPI) => {
+  function SeriesRollupNode(this: Node, config: SeriesRollupConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    let settings: ReturnType<typeof parseSettings>;
+    try {
+      settings = parseSettings(config);
+    } catch (err) {
+      failOnBadConfig(node, err);
+      return;
+    }
+    const rollup = new SeriesRollup(settings.levels, settings.latenessMs);
+    // the core keys state by one string: measurement and series tag, split again on output
+    const keys = new Map<string, { measurement: string; series: string }>();
+    let rows = 0;
+    let buckets = 0;
+    showStatus(node, 'idle', 'ready');
+
+    const toMsgs = (closed: RollupBucket[]): Msg[] => {
+      const byLevel = new Map<string, RollupPoint[]>();
+      for (const b of closed) {
+        const key = keys.get(b.series);
+        if (!key) continue;
+        const fields: Record<string, number> = {
+          mean: b.sum / b.count,
+          min: b.min,
+          max: b.max,
+          count: b.count,
+          sum: b.sum,
+          first_ms: b.firstMs,
+          last_ms: b.lastMs,
+        };
+        if (b.stepMs !== undefined) fields.step_ms = b.stepMs;
+        const point = {
+          measurement: `${key.measurement}_${b.level}`,
+          tags: { [settings.tag]: key.series },
+          fields,
+          timestamp: b.startMs,
+        };
+        const list = byLevel.get(b.level);
+        if (list) list.push(point);
+        else byLevel.set(b.level, [point]);
+      }
+      buckets += closed.length;
+      return [...byLevel.entries()].map(([level, points]) => {
+        const msg: Msg = { topic: level, payload: points, _msgid: RED.util.generateId() };
+        const rp = retentionPolicyOf(settings.retentionPolicy, level);
+        if (rp) msg.retentionPolicy = rp;
+        return msg;
+      });
+    };
+
+    /** Adds the points of a msg; returns how many could not be read. */
+    const addPoints = (payload: unknown, closed: RollupBucket[]): number => {
+      const points = Array.isArray(payload) ? payload : [payload];
+      let bad = 0;
+      for (const item of points) {
+        const point = record(item);
+        const series = record(point?.tags)?.[settings.tag];
+        const value = record(point?.fields)?.[settings.field];
+        const timeMs = toEpochMs(point?.timestamp);
+        const measurement = point?.measurement;
+        if (
+          typeof series !== 'string' ||
+          typeof value !== 'number' ||
+          !Number.isFinite(value) ||
+          timeMs === undefined ||
+          typeof measurement !== 'string'
+        ) {
+          bad++;
+          continue;
+        }
+        const key = `${measurement}\n${series}`;
+        if (!keys.has(key)) keys.set(key, { measurement, series });
+        rollup.add(key, timeMs, value, closed);
+        rows++;
+      }
+      return bad;
+    };
+
+    node.on('input', (input, nodeSend, done: Done) => {
+      const msg = input as Msg;
+      const send = nodeSend as Send;
+      const closed: RollupBucket[] = [];
+      const hasPoints = msg.payload !== undefined && !(msg.flush === true && !Array.isArray(msg.payload));
+      const bad = hasPoints ? addPoints(msg.payload, closed) : 0;
+      if (msg.flush === true) closed.push(...rollup.flush());
+      const rollupMsgs = toMsgs(closed);
+      if (msg.flush === true) keys.clear();
+      if (hasPoints || rollupMsgs.length > 0) send([hasPoints ? msg : null, rollupMsgs]);
+      showStatus(node, bad > 0 ? 'warn' : 'ok', `${compactCount(rows)} rows ${compactCount(buckets)} bkt`);
+      if (bad > 0) {
+        return done(
+          new Error(
+            `${bad} point(s) without a numeric fields.${settings.field}, a tags.${settings.tag}, ` +
+              'a measurement and a timestamp were left out of the rollups',
+          ),
+        );
+      }
+      done();
+    });
+
+    node.on('close', (done: () => void) => {
+      // open buckets are not persisted: a file read again rewrites them (docs/adr/0090)
+      done();
+    });
+  }
+  RED.nodes.registerType('series-rollup', SeriesRollupNode);
+};
