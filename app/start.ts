@@ -10,6 +10,7 @@ import express from 'express';
 import { appSettings, FLOW_ENV_DEFAULTS } from '../settings';
 import { seedFlowFile } from './shipped-flows';
 import { influxdInstalled, startPrivateInfluxd, type PrivateInfluxd } from './private-influxd';
+import { parseRetention, setUpRetention } from './retention';
 
 const repoRoot = resolve(__dirname, '..', '..');
 
@@ -48,6 +49,19 @@ async function startDatabase(userDir: string): Promise<PrivateInfluxd | undefine
   return influx;
 }
 
+/** The rollup retention policies (docs/adr/0090), on an InfluxDB 1.x before the flows write. */
+async function setUpRollupRetention(): Promise<void> {
+  const url = process.env.INFLUX_URL;
+  if (!url || (process.env.INFLUX_API ?? 'v1') !== 'v1') return;
+  const durations = parseRetention(process.env.GRIDFLOW_RETENTION);
+  try {
+    const problems = await setUpRetention(url, process.env.INFLUX_DB || 'gridflow', durations);
+    for (const p of problems) console.warn(`gridflow: retention: ${p}`);
+  } catch (err) {
+    console.warn(`gridflow: retention policies not set up (${(err as Error).message}); rollup writes wait`);
+  }
+}
+
 async function main(): Promise<void> {
   const settings = appSettings(process.env, repoRoot);
   for (const [name, value] of Object.entries(FLOW_ENV_DEFAULTS)) process.env[name] ??= value;
@@ -64,6 +78,7 @@ async function main(): Promise<void> {
       'gridflow: keeping the flows in the userDir (GRIDFLOW_RESET_FLOWS=1 restores the shipped ones)',
     );
   const influx = await startDatabase(settings.userDir);
+  await setUpRollupRetention();
 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const RED = require('node-red');

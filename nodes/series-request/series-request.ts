@@ -32,7 +32,8 @@ interface SeriesRequestConfig extends NodeDef {
 
 function parseSettings(config: SeriesRequestConfig) {
   const rpTemplate = (config.rollupRetentionPolicy ?? '').trim();
-  const rollups: RollupSource[] = parseLevels(config.rollupLevels ?? '').map((level) => ({
+  const levelsText = (config.rollupLevels ?? '').trim();
+  const rollups: RollupSource[] = (levelsText ? parseLevels(levelsText) : []).map((level) => ({
     level: level.name,
     ms: level.ms,
     retentionPolicy: rpTemplate.replace(/\{level\}/g, level.name),
@@ -100,7 +101,7 @@ export = (RED: NodeAPI) => {
       const msg = input as Msg;
       const send = nodeSend as Send;
       const { params, query } = httpRequestParts(msg);
-      if (params.series === undefined) {
+      if (msg.req && params.series === undefined) {
         const planned = planWithoutSeriesParam(query, settings);
         if (!planned.ok) {
           refused++;

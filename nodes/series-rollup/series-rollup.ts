@@ -107,10 +107,10 @@ export = (RED: NodeAPI) => {
       });
     };
 
-    /** Adds the points of a msg; returns how many could not be read. */
-    const addPoints = (payload: unknown, closed: RollupBucket[]): number => {
+    /** Adds the points of a msg; counts those it could read and those it could not. */
+    const addPoints = (payload: unknown, closed: RollupBucket[]) => {
       const points = Array.isArray(payload) ? payload : [payload];
-      let bad = 0;
+      let good = 0;
       for (const item of points) {
         const point = record(item);
         const series = record(point?.tags)?.[settings.tag];
@@ -124,32 +124,36 @@ export = (RED: NodeAPI) => {
           timeMs === undefined ||
           typeof measurement !== 'string'
         ) {
-          bad++;
           continue;
         }
         const key = `${measurement}\n${series}`;
         if (!keys.has(key)) keys.set(key, { measurement, series });
         rollup.add(key, timeMs, value, closed);
-        rows++;
+        good++;
       }
-      return bad;
+      rows += good;
+      return { good, bad: points.length - good };
     };
 
     node.on('input', (input, nodeSend, done: Done) => {
       const msg = input as Msg;
       const send = nodeSend as Send;
+      const flush = msg.flush === true;
       const closed: RollupBucket[] = [];
-      const hasPoints = msg.payload !== undefined && !(msg.flush === true && !Array.isArray(msg.payload));
-      const bad = hasPoints ? addPoints(msg.payload, closed) : 0;
-      if (msg.flush === true) closed.push(...rollup.flush());
+      // a flush msg may carry a last batch; anything else must carry points
+      const counts =
+        flush && !Array.isArray(msg.payload) ? { good: 0, bad: 0 } : addPoints(msg.payload, closed);
+      if (flush) closed.push(...rollup.flush());
       const rollupMsgs = toMsgs(closed);
-      if (msg.flush === true) keys.clear();
-      if (hasPoints || rollupMsgs.length > 0) send([hasPoints ? msg : null, rollupMsgs]);
-      showStatus(node, bad > 0 ? 'warn' : 'ok', `${compactCount(rows)} rows ${compactCount(buckets)} bkt`);
-      if (bad > 0) {
+      if (flush) keys.clear();
+      // raw points go on only when some are readable: influx-write reports the rest
+      if (counts.good > 0 || rollupMsgs.length > 0) send([counts.good > 0 ? msg : null, rollupMsgs]);
+      const kind = counts.bad > 0 ? 'warn' : 'ok';
+      showStatus(node, kind, `${compactCount(rows)} rows ${compactCount(buckets)} bkt`);
+      if (counts.bad > 0) {
         return done(
           new Error(
-            `${bad} point(s) without a numeric fields.${settings.field}, a tags.${settings.tag}, ` +
+            `${counts.bad} point(s) without a numeric fields.${settings.field}, a tags.${settings.tag}, ` +
               'a measurement and a timestamp were left out of the rollups',
           ),
         );
