@@ -55,7 +55,10 @@ async function setUpRollupRetention(): Promise<void> {
   if (!url || (process.env.INFLUX_API ?? 'v1') !== 'v1') return;
   const durations = parseRetention(process.env.GRIDFLOW_RETENTION);
   try {
-    const problems = await setUpRetention(url, process.env.INFLUX_DB || 'gridflow', durations);
+    const problems = await setUpRetention(url, process.env.INFLUX_DB || 'gridflow', durations, {
+      username: process.env.INFLUX_USER,
+      password: process.env.INFLUX_PASSWORD,
+    });
     for (const p of problems) console.warn(`gridflow: retention: ${p}`);
   } catch (err) {
     console.warn(`gridflow: retention policies not set up (${(err as Error).message}); rollup writes wait`);
