@@ -57,6 +57,8 @@ interface SeriesState {
   nextDueMs: number;
   /** Per level: open buckets by start time. */
   open: Map<number, OpenBucket>[];
+  /** Per level: the bucket the last row went to (rows mostly come in order). */
+  recent: (OpenBucket | undefined)[];
 }
 
 /** Levels sorted fine → coarse, each a whole multiple of the one before (so every bucket nests). */
@@ -97,6 +99,8 @@ export class SeriesRollup {
   private readonly series = new Map<string, SeriesState>();
   /** Rows left out because their 1-minute bucket had closed. */
   lateRows = 0;
+  private lastName: string | undefined;
+  private lastState: SeriesState | undefined;
 
   constructor(
     levels: readonly RollupLevel[] = DEFAULT_ROLLUP_LEVELS,
@@ -107,7 +111,7 @@ export class SeriesRollup {
 
   /** Adds one row; returns the buckets its watermark closed (fine levels first, oldest first). */
   add(seriesName: string, timeMs: number, value: number, closed: RollupBucket[] = []): RollupBucket[] {
-    let state = this.series.get(seriesName);
+    let state = seriesName === this.lastName ? this.lastState : this.series.get(seriesName);
     if (!state) {
       state = {
         newestMs: -Infinity,
@@ -115,9 +119,12 @@ export class SeriesRollup {
         closedBefore: -Infinity,
         nextDueMs: Infinity,
         open: this.levels.map(() => new Map()),
+        recent: this.levels.map(() => undefined),
       };
       this.series.set(seriesName, state);
     }
+    this.lastName = seriesName;
+    this.lastState = state;
     if (timeMs < state.closedBefore) {
       this.lateRows++;
       return closed;
@@ -129,7 +136,8 @@ export class SeriesRollup {
       const levelMs = this.levels[i].ms;
       const startMs = Math.floor(timeMs / levelMs) * levelMs;
       const buckets = state.open[i];
-      const bucket = buckets.get(startMs);
+      const recent = state.recent[i];
+      const bucket = recent !== undefined && recent.startMs === startMs ? recent : buckets.get(startMs);
       if (bucket) {
         bucket.count++;
         bucket.sum += value;
@@ -138,8 +146,9 @@ export class SeriesRollup {
         if (timeMs < bucket.firstMs) bucket.firstMs = timeMs;
         if (timeMs > bucket.lastMs) bucket.lastMs = timeMs;
         if (stepMs < bucket.stepMs) bucket.stepMs = stepMs;
+        state.recent[i] = bucket;
       } else {
-        buckets.set(startMs, {
+        const opened = {
           startMs,
           count: 1,
           sum: value,
@@ -148,7 +157,9 @@ export class SeriesRollup {
           firstMs: timeMs,
           lastMs: timeMs,
           stepMs,
-        });
+        };
+        buckets.set(startMs, opened);
+        state.recent[i] = opened;
         if (startMs + levelMs < state.nextDueMs) state.nextDueMs = startMs + levelMs;
       }
     }
@@ -167,6 +178,8 @@ export class SeriesRollup {
     const closed: RollupBucket[] = [];
     for (const [name, state] of this.series) this.closeUntil(name, state, Infinity, closed);
     this.series.clear();
+    this.lastName = undefined;
+    this.lastState = undefined;
     return closed;
   }
 
@@ -194,6 +207,7 @@ export class SeriesRollup {
       due.sort((a, b) => a.startMs - b.startMs);
       for (const bucket of due) {
         buckets.delete(bucket.startMs);
+        if (state.recent[i] === bucket) state.recent[i] = undefined;
         closed.push(toClosed(name, level.name, bucket));
       }
     }

@@ -71,6 +71,7 @@ export = (RED: NodeAPI) => {
     const keys = new Map<string, { measurement: string; series: string }>();
     let rows = 0;
     let buckets = 0;
+    let last = { measurement: '', series: '', key: '' };
     showStatus(node, 'idle', 'ready');
 
     const toMsgs = (closed: RollupBucket[]): Msg[] => {
@@ -126,9 +127,12 @@ export = (RED: NodeAPI) => {
         ) {
           continue;
         }
-        const key = `${measurement}\n${series}`;
-        if (!keys.has(key)) keys.set(key, { measurement, series });
-        rollup.add(key, timeMs, value, closed);
+        if (measurement !== last.measurement || series !== last.series) {
+          // a batch is one series: build the key once per run of points, not per point
+          last = { measurement, series, key: `${measurement}\n${series}` };
+          if (!keys.has(last.key)) keys.set(last.key, { measurement, series });
+        }
+        rollup.add(last.key, timeMs, value, closed);
         good++;
       }
       rows += good;
@@ -145,7 +149,10 @@ export = (RED: NodeAPI) => {
         flush && !Array.isArray(msg.payload) ? { good: 0, bad: 0 } : addPoints(msg.payload, closed);
       if (flush) closed.push(...rollup.flush());
       const rollupMsgs = toMsgs(closed);
-      if (flush) keys.clear();
+      if (flush) {
+        keys.clear();
+        last = { measurement: '', series: '', key: '' };
+      }
       // raw points go on only when some are readable: influx-write reports the rest
       if (counts.good > 0 || rollupMsgs.length > 0) send([counts.good > 0 ? msg : null, rollupMsgs]);
       const kind = counts.bad > 0 ? 'warn' : 'ok';
