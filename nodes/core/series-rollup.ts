@@ -183,6 +183,14 @@ export class SeriesRollup {
     return closed;
   }
 
+  /** Forgets every open bucket without emitting it (`msg.reset`). */
+  reset(): void {
+    this.series.clear();
+    this.lastName = undefined;
+    this.lastState = undefined;
+    this.lateRows = 0;
+  }
+
   /** Series with open buckets. */
   get openSeries(): number {
     return this.series.size;

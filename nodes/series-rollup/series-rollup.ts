@@ -142,6 +142,13 @@ export = (RED: NodeAPI) => {
     node.on('input', (input, nodeSend, done: Done) => {
       const msg = input as Msg;
       const send = nodeSend as Send;
+      if (msg.reset === true) {
+        rollup.reset();
+        keys.clear();
+        last = { measurement: '', series: '', key: '' };
+        showStatus(node, 'idle', 'reset');
+        return done();
+      }
       const flush = msg.flush === true;
       const closed: RollupBucket[] = [];
       // a flush msg may carry a last batch; anything else must carry points

@@ -113,6 +113,15 @@ describe('series-rollup node', () => {
     assert.deepEqual(second, first);
   });
 
+  it('forgets open buckets on msg.reset without writing them', async () => {
+    const { node, got } = await load();
+    node.receive({ payload: [point('a', T0, 50), point('a', T0 + 1000, 50)] });
+    node.receive({ reset: true });
+    node.receive({ flush: true });
+    await settle();
+    assert.equal(got.rollups.length, 0);
+  });
+
   it('reports points it cannot read with done(err) and keeps the readable ones', async () => {
     const { node, got } = await load();
     node.receive({
