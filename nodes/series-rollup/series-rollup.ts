@@ -1,8 +1,8 @@
 /**
  * series-rollup: points in (e.g. from csv-source) → the same msg out on output 1 (raw, to
  * influx-write) and, on output 2, the 1 min / 15 min / 1 h / 1 d buckets the rows closed, as
- * points of `<measurement>_<level>` with `mean, min, max, count, sum, first_ms, last_ms,
- * step_ms`, one msg per level with `msg.retentionPolicy` for influx-write. Buckets close in
+ * points of `<measurement>_<level>` with `mean, min, max, count, sum` (the coarsest level
+ * also `first_ms, last_ms, step_ms` for the catalog), one msg per level with `msg.retentionPolicy` for influx-write. Buckets close in
  * event time (nodes/core/series-rollup.ts, docs/adr/0090); `msg.flush` closes the rest.
  */
 import { parseLevels, SeriesRollup, type RollupBucket } from '../core/series-rollup';
@@ -67,6 +67,7 @@ export = (RED: NodeAPI) => {
       return;
     }
     const rollup = new SeriesRollup(settings.levels, settings.latenessMs);
+    const coarsest = rollup.levels[rollup.levels.length - 1].name;
     // the core keys state by one string: measurement and series tag, split again on output
     const keys = new Map<string, { measurement: string; series: string }>();
     let rows = 0;
@@ -85,10 +86,13 @@ export = (RED: NodeAPI) => {
           max: b.max,
           count: b.count,
           sum: b.sum,
-          first_ms: b.firstMs,
-          last_ms: b.lastMs,
         };
-        if (b.stepMs !== undefined) fields.step_ms = b.stepMs;
+        // the catalog reads these from the coarsest level only: fewer field values to write
+        if (b.level === coarsest) {
+          fields.first_ms = b.firstMs;
+          fields.last_ms = b.lastMs;
+          if (b.stepMs !== undefined) fields.step_ms = b.stepMs;
+        }
         const point = {
           measurement: `${key.measurement}_${b.level}`,
           tags: { [settings.tag]: key.series },

@@ -80,7 +80,7 @@ describe('series-rollup node', () => {
     );
     const first = minutes[0].fields;
     assert.equal(first.mean, first.sum / first.count);
-    assert.equal(first.step_ms, 10_000);
+    assert.equal(first.step_ms, undefined, 'the catalog fields are on the coarsest level only');
     assert.equal(minutes[0].measurement, 'grid_frequency_1m');
 
     const before = got.rollups.length;
@@ -95,6 +95,9 @@ describe('series-rollup node', () => {
       ],
     );
     assert.equal(flushed[1].payload[0].fields.count, 18);
+    assert.equal(flushed[1].payload[0].fields.step_ms, 10_000);
+    assert.equal(flushed[1].payload[0].fields.first_ms, T0);
+    assert.equal(flushed[1].payload[0].fields.last_ms, T0 + 170_000);
     assert.equal(got.raw.length, 4, 'a flush msg without points is not passed on');
   });
 
