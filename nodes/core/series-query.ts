@@ -26,6 +26,8 @@ export interface SeriesQueryOptions {
   field?: string;
   /** Tag that names the series. */
   tag?: string;
+  /** The watermark of a series still being rolled up (series-rollup); undefined = complete. */
+  watermarkOf?: (series: string) => number | undefined;
   /**
    * Rollups written at ingest by series-rollup (measurement `<measurement>_<level>`); empty
    * = every answer from the raw points (docs/adr/0090).
@@ -231,6 +233,8 @@ export function planPieces(
   endMsExclusive: number,
   resolutionMs: number,
   rollups: readonly RollupSource[],
+  /** Rollup buckets are complete only up to the series' watermark (still being ingested). */
+  watermarkMs = Infinity,
 ): QueryPiece[] {
   const usable = rollups.filter((r) => resolutionMs % r.ms === 0).sort((a, b) => b.ms - a.ms);
   const pieces: QueryPiece[] = [];
@@ -242,7 +246,7 @@ export function planPieces(
       return;
     }
     const first = Math.ceil(from / source.ms) * source.ms;
-    const last = Math.floor(to / source.ms) * source.ms;
+    const last = Math.floor(Math.min(to, watermarkMs) / source.ms) * source.ms;
     if (first >= last) return split(from, to, level + 1);
     split(from, first, level + 1);
     pieces.push({ source, startMs: first, endMs: last });
@@ -269,10 +273,11 @@ export function pieceMeasurement(source: RollupSource | 'raw', measurement: stri
 export function seriesDataQuery(
   seriesNames: readonly string[],
   range: { startMs: number; endMs: number; resolution: Resolution },
-  { measurement = 'grid_frequency', field = 'hz', tag = 'series', rollups = [] }: SeriesQueryOptions = {},
+  options: SeriesQueryOptions = {},
   /** One series without rollups: the plain `mean()` statement, as before rollups existed. */
   meanWhenRaw = false,
 ): { query: BoundQuery; pieces: QueryPiece[] } {
+  const { measurement = 'grid_frequency', field = 'hz', tag = 'series', rollups = [] } = options;
   const f = quoteIdentifier(field, 'field');
   const t = quoteIdentifier(tag, 'tag');
   const group = `GROUP BY time(${range.resolution.text})${seriesNames.length > 1 ? `, ${t}` : ''} fill(none)`;
@@ -296,7 +301,15 @@ export function seriesDataQuery(
     })
     .join(' OR ');
   // ms precision: time <= end is time < end + 1 ms
-  const pieces = planPieces(range.startMs, range.endMs + 1, range.resolution.ms, rollups);
+  // several series: the earliest watermark bounds every series' rollup pieces
+  const watermarks = seriesNames.map((n) => options.watermarkOf?.(n) ?? Infinity);
+  const pieces = planPieces(
+    range.startMs,
+    range.endMs + 1,
+    range.resolution.ms,
+    rollups,
+    Math.min(...watermarks),
+  );
   const statements = pieces.map((piece, i) => {
     params[`start${i}`] = iso(piece.startMs);
     params[`end${i}`] = iso(piece.endMs);

@@ -191,6 +191,15 @@ export class SeriesRollup {
     this.lateRows = 0;
   }
 
+  /**
+   * The series' watermark: every bucket at level L that ends at or before
+   * floor(watermark / L) · L has been emitted; undefined for a series with no open buckets.
+   */
+  watermark(seriesName: string): number | undefined {
+    const state = this.series.get(seriesName);
+    return state ? state.newestMs - this.latenessMs : undefined;
+  }
+
   /** Series with open buckets. */
   get openSeries(): number {
     return this.series.size;

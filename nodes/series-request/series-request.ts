@@ -14,6 +14,7 @@ import {
   type SeriesQueryInfo,
 } from '../core/series-query';
 import { configNumber } from '../shared/config-number';
+import { rollupWatermark } from '../shared/rollup-progress';
 import { httpRequestParts, setReply } from '../shared/http-reply';
 import { showStatus } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
@@ -38,12 +39,14 @@ function parseSettings(config: SeriesRequestConfig) {
     ms: level.ms,
     retentionPolicy: rpTemplate.replace(/\{level\}/g, level.name),
   }));
+  const measurement = (config.measurement || 'grid_frequency').trim();
   const settings = {
-    measurement: (config.measurement || 'grid_frequency').trim(),
+    measurement,
     field: (config.field || 'hz').trim(),
     tag: (config.tag || 'series').trim(),
     maxPoints: configNumber(config.maxPoints, 'maxPoints', 10_000, { min: 1, integer: true }),
     rollups,
+    watermarkOf: (series: string) => rollupWatermark(measurement, series),
   };
   quoteIdentifier(settings.measurement, 'measurement');
   quoteIdentifier(settings.field, 'field');

@@ -9,6 +9,7 @@ import { parseLevels, SeriesRollup, type RollupBucket } from '../core/series-rol
 import { quoteIdentifier } from '../core/series-query';
 import { toEpochMs } from '../core/timestamp';
 import { configNumber } from '../shared/config-number';
+import { clearRollupWatermark, setRollupWatermark } from '../shared/rollup-progress';
 import { failOnBadConfig } from '../shared/config-failure';
 import { compactCount, showStatus } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
@@ -73,6 +74,22 @@ export = (RED: NodeAPI) => {
     let rows = 0;
     let buckets = 0;
     let last = { measurement: '', series: '', key: '' };
+    const touched = new Set<string>();
+    /** Tells series-request how far each series' rollups are written (nodes/shared/rollup-progress). */
+    const publishWatermarks = () => {
+      for (const k of touched) {
+        const key = keys.get(k);
+        const watermarkMs = rollup.watermark(k);
+        if (key && watermarkMs !== undefined) setRollupWatermark(key.measurement, key.series, watermarkMs);
+      }
+      touched.clear();
+    };
+    const forgetAll = () => {
+      for (const key of keys.values()) clearRollupWatermark(key.measurement, key.series);
+      keys.clear();
+      touched.clear();
+      last = { measurement: '', series: '', key: '' };
+    };
     showStatus(node, 'idle', 'ready');
 
     const toMsgs = (closed: RollupBucket[]): Msg[] => {
@@ -135,6 +152,7 @@ export = (RED: NodeAPI) => {
           // a batch is one series: build the key once per run of points, not per point
           last = { measurement, series, key: `${measurement}\n${series}` };
           if (!keys.has(last.key)) keys.set(last.key, { measurement, series });
+          touched.add(last.key);
         }
         rollup.add(last.key, timeMs, value, closed);
         good++;
@@ -148,8 +166,7 @@ export = (RED: NodeAPI) => {
       const send = nodeSend as Send;
       if (msg.reset === true) {
         rollup.reset();
-        keys.clear();
-        last = { measurement: '', series: '', key: '' };
+        forgetAll();
         showStatus(node, 'idle', 'reset');
         return done();
       }
@@ -160,10 +177,8 @@ export = (RED: NodeAPI) => {
         flush && !Array.isArray(msg.payload) ? { good: 0, bad: 0 } : addPoints(msg.payload, closed);
       if (flush) closed.push(...rollup.flush());
       const rollupMsgs = toMsgs(closed);
-      if (flush) {
-        keys.clear();
-        last = { measurement: '', series: '', key: '' };
-      }
+      if (flush) forgetAll();
+      else publishWatermarks();
       // raw points go on only when some are readable: influx-write reports the rest
       if (counts.good > 0 || rollupMsgs.length > 0) send([counts.good > 0 ? msg : null, rollupMsgs]);
       const kind = counts.bad > 0 ? 'warn' : 'ok';

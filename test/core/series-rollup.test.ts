@@ -156,6 +156,22 @@ describe('planPieces + combineBucketRows (exact answers from rollups)', () => {
     );
   });
 
+  it('reads rollups only up to the watermark of a series still being ingested, the rest from finer sources', () => {
+    const H = 3_600_000;
+    const watermark = 5 * H + 17 * MIN + 30_000;
+    const pieces = planPieces(0, DAY, H, rollups, watermark).map((p) => [
+      p.source === 'raw' ? 'raw' : p.source.level,
+      p.startMs,
+      p.endMs,
+    ]);
+    assert.deepEqual(pieces, [
+      ['1h', 0, 5 * H],
+      ['15m', 5 * H, 5 * H + 15 * MIN],
+      ['1m', 5 * H + 15 * MIN, 5 * H + 17 * MIN],
+      ['raw', 5 * H + 17 * MIN, DAY],
+    ]);
+  });
+
   it('gives the mean of a naive grouping at 7 min from 1-minute buckets', () => {
     fc.assert(
       fc.property(rowsArbitrary, (rows) => {

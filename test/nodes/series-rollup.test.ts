@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import helper from 'node-red-node-test-helper';
 import seriesRollupNode from '../../nodes/series-rollup/series-rollup';
+import { rollupWatermark } from '../../nodes/shared/rollup-progress';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
@@ -114,6 +115,16 @@ describe('series-rollup node', () => {
     const second = await once();
     assert.ok(first.length > 0);
     assert.deepEqual(second, first);
+  });
+
+  it('tells series-request how far each series is rolled up until the flush completes it', async () => {
+    const { node } = await load({ latenessSeconds: 5 });
+    node.receive({ payload: [point('w', T0, 50), point('w', T0 + 90_000, 50)] });
+    await settle();
+    assert.equal(rollupWatermark('grid_frequency', 'w'), T0 + 85_000);
+    node.receive({ flush: true });
+    await settle();
+    assert.equal(rollupWatermark('grid_frequency', 'w'), undefined);
   });
 
   it('forgets open buckets on msg.reset without writing them', async () => {
