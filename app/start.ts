@@ -15,6 +15,7 @@ import { chooseDatabase, type DatabaseChoice } from './database';
 import { AppReadiness, READY_PATH, type FlowConfigNode, type RouterHost } from './readiness';
 import { TabReport, type NodeStatusEvent, type SendEvent } from './tab-report';
 import { DATABASE_HINT_ENV } from '../nodes/shared/http-reply';
+import { parseRetention, setUpRetention } from './retention';
 
 const repoRoot = resolve(__dirname, '..', '..');
 
@@ -78,6 +79,22 @@ async function useDatabase(userDir: string): Promise<DatabaseChoice> {
   return database;
 }
 
+/** The rollup retention policies (docs/adr/0090), on an InfluxDB 1.x before the flows write. */
+async function setUpRollupRetention(): Promise<void> {
+  const url = process.env.INFLUX_URL;
+  if (!url || (process.env.INFLUX_API ?? 'v1') !== 'v1') return;
+  const durations = parseRetention(process.env.GRIDFLOW_RETENTION);
+  try {
+    const problems = await setUpRetention(url, process.env.INFLUX_DB || 'gridflow', durations, {
+      username: process.env.INFLUX_USER,
+      password: process.env.INFLUX_PASSWORD,
+    });
+    for (const p of problems) console.warn(`gridflow: retention: ${p}`);
+  } catch (err) {
+    console.warn(`gridflow: retention policies not set up (${(err as Error).message}); rollup writes wait`);
+  }
+}
+
 async function main(): Promise<void> {
   process.on('unhandledRejection', logUnhandledRejection);
   const settings = appSettings(process.env, repoRoot);
@@ -95,6 +112,7 @@ async function main(): Promise<void> {
       'gridflow: keeping the flows in the userDir (GRIDFLOW_RESET_FLOWS=1 restores the shipped ones)',
     );
   const database = await useDatabase(settings.userDir);
+  await setUpRollupRetention();
 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const RED = require('node-red');

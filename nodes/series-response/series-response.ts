@@ -1,12 +1,50 @@
 /**
  * series-response: the rows of series-request's query (from `influx-query`) → the API
- * answer for `http response`: 200 `[{time, value}]`, or 404 when the series has no points;
- * a msg from the Catch node on influx-query → 503 (see setDatabaseErrorReply).
+ * answer for `http response`: 200 `[{time, value}]` (or `{<series>: [{time, value}]}` for
+ * several series, or the catalog), 404 when a series has no points; a msg from the Catch
+ * node on influx-query → 503 (see setDatabaseErrorReply).
  */
-import { rowsToSeriesPoints, unknownSeries, type SeriesQueryInfo } from '../core/series-query';
+import {
+  catalogEntries,
+  combineBucketRows,
+  rowsToSeriesPoints,
+  unknownSeries,
+  type SeriesQueryInfo,
+} from '../core/series-query';
 import { caughtError, objectRows, setDatabaseErrorReply, setReply } from '../shared/http-reply';
 import { showStatus } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+
+interface MultiInfo {
+  kind: 'multi';
+  series: string[];
+  tag: string;
+}
+
+function catalogReply(rows: Record<string, unknown>[]) {
+  return { status: 200, body: catalogEntries(rows) };
+}
+
+/** `{<series>: [{time, value}]}` for every series asked, or 404 naming the ones without points. */
+function multiReply(rows: Record<string, unknown>[], info: MultiInfo) {
+  const known = new Set(
+    rows.filter((r) => r.time === undefined && r.key === info.tag).map((r) => r.value as string),
+  );
+  const unknown = info.series.filter((s) => !known.has(s));
+  if (unknown.length > 0) {
+    return { status: 404, body: { error: `series ${unknown.map((s) => `"${s}"`).join(', ')} not found` } };
+  }
+  const bySeries = combineBucketRows(
+    rows.filter((r) => r.time !== undefined),
+    info.tag,
+  );
+  const body: Record<string, { time: string; value: number }[]> = {};
+  for (const series of info.series) {
+    // one series asked twice or once: a lone series has no tag column in its rows
+    body[series] = bySeries.get(series) ?? (info.series.length === 1 ? (bySeries.get('') ?? []) : []);
+  }
+  return { status: 200, body };
+}
 
 export = (RED: NodeAPI) => {
   function SeriesResponseNode(this: Node, config: NodeDef) {
@@ -27,7 +65,21 @@ export = (RED: NodeAPI) => {
         send(msg);
         return done();
       }
-      const info = msg.seriesQuery as SeriesQueryInfo | undefined;
+      const info = msg.seriesQuery as SeriesQueryInfo | MultiInfo | { kind: 'catalog' } | undefined;
+      if (info?.kind === 'catalog' || info?.kind === 'multi') {
+        if (!Array.isArray(msg.payload))
+          return done(new Error('expected the rows of influx-query in msg.payload'));
+        const rows = objectRows(msg.payload as unknown[]);
+        delete msg.seriesQuery;
+        delete msg.query;
+        delete msg.params;
+        const reply = info.kind === 'catalog' ? catalogReply(rows) : multiReply(rows, info);
+        if (reply.status === 200) answered++;
+        else missing++;
+        showStatus(node, reply.status === 200 ? 'ok' : 'warn', `${answered} ok, ${missing} 404`);
+        send(setReply(msg, reply.status, reply.body));
+        return done();
+      }
       if (!info || typeof info.series !== 'string' || !Array.isArray(msg.payload)) {
         return done(
           new Error(
@@ -50,7 +102,11 @@ export = (RED: NodeAPI) => {
       }
       answered++;
       showStatus(node, 'ok', `${answered} ok, ${missing} 404`);
-      send(setReply(msg, 200, rowsToSeriesPoints(rows.filter((r) => r.time !== undefined))));
+      const dataRows = rows.filter((r) => r.time !== undefined);
+      const points = dataRows.some((r) => r.count !== undefined)
+        ? (combineBucketRows(dataRows, info.tag).get('') ?? [])
+        : rowsToSeriesPoints(dataRows);
+      send(setReply(msg, 200, points));
       done();
     });
   }

@@ -203,6 +203,56 @@ describe('series-query (core)', () => {
     });
   });
 
+  describe('with rollups', () => {
+    const rollups = [
+      { level: '1m', ms: 60_000, retentionPolicy: 'rollup_1m' },
+      { level: '15m', ms: 900_000, retentionPolicy: 'rollup_15m' },
+      { level: '1h', ms: 3_600_000, retentionPolicy: 'rollup_1h' },
+      { level: '1d', ms: 86_400_000, retentionPolicy: 'rollup_1d' },
+    ];
+
+    it('reads whole buckets from the coarsest rollup that divides the resolution and the edges from finer ones', () => {
+      const p = plan(
+        { start: '2021-05-01T00:00:30Z', end: '2021-05-02T01:00:00Z', resolution: '1h' },
+        { rollups },
+      );
+      assert.deepEqual(
+        p.pieces.map((x) => [x.source === 'raw' ? 'raw' : x.source.level, new Date(x.startMs).toISOString()]),
+        [
+          ['raw', '2021-05-01T00:00:30.000Z'],
+          ['1m', '2021-05-01T00:01:00.000Z'],
+          ['15m', '2021-05-01T00:15:00.000Z'],
+          ['1h', '2021-05-01T01:00:00.000Z'],
+          ['raw', '2021-05-02T01:00:00.000Z'],
+        ],
+      );
+      assert.match(
+        p.data.query,
+        /FROM "rollup_1h"\."grid_frequency_1h" WHERE \("series" = \$series0\) AND time >= \$start3 AND time < \$end3 GROUP BY time\(1h\) fill\(none\)/,
+      );
+      assert.equal(p.data.params.series0, 'sollfrequenz');
+    });
+
+    it('answers 7 min from the 1-minute rollup and 30 s from the raw points only', () => {
+      const seven = plan(
+        { start: '2021-05-01', end: '2021-05-01T23:59:59.999Z', resolution: '7m' },
+        { rollups },
+      );
+      assert.deepEqual(
+        seven.pieces.map((x) => (x.source === 'raw' ? 'raw' : x.source.level)),
+        ['1m'],
+      );
+      const thirty = plan(
+        { start: '2021-05-01', end: '2021-05-01T23:59:59.999Z', resolution: '30s' },
+        { rollups },
+      );
+      assert.deepEqual(
+        thirty.pieces.map((x) => (x.source === 'raw' ? 'raw' : x.source.level)),
+        ['raw'],
+      );
+    });
+  });
+
   describe('rowsToSeriesPoints', () => {
     it('turns InfluxDB rows with epoch or ISO times into [{time, value}] in UTC', () => {
       assert.deepEqual(

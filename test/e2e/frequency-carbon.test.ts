@@ -176,7 +176,12 @@ describe('Grid frequency and Carbon footprint tabs (app, InfluxDB, replayed Carb
           const rows = await influx.query(
             `SELECT count(hz) FROM grid_frequency WHERE "series" = '${s.name}'`,
           );
-          return rows[0]?.count === rowCounts.get(s.name) ? true : undefined;
+          // the API reads the rollups written at the end of each file
+          const daily = await influx.query(
+            `SELECT sum("count") FROM "rollup_1d"."grid_frequency_1d" WHERE "series" = '${s.name}'`,
+          );
+          const n = rowCounts.get(s.name);
+          return rows[0]?.count === n && daily[0]?.sum === n ? true : undefined;
         });
       }
     });
