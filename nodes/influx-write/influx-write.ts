@@ -127,13 +127,18 @@ export = (RED: NodeAPI) => {
       },
       onRetry: (message, delayMs) =>
         node.log(`write failed (${message}); next try in ${Math.round(delayMs)} ms`),
-      onDropped: (points) => node.warn(`disk buffer full: dropped the ${points} oldest point(s)`),
+      onDropped: (points) => node.warn(`buffer full: dropped the ${points} oldest point(s)`),
+      onDiskFault: (message) => {
+        node.error(`disk buffer: ${message}`);
+        refreshStatus();
+      },
       onChange: refreshStatus,
     });
     const builder = new LineBuilder(settings.precision);
     const apiVersion = connection.settings.apiVersion;
 
     function updateStatus() {
+      if (writer.diskFaultCode) return showStatus(node, 'error', `disk: ${writer.diskFaultCode}`);
       if (writer.droppedPoints > 0)
         return showStatus(node, 'error', `dropped ${compactCount(writer.droppedPoints)}`);
       if (writer.bufferedPoints > 0)

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DiskQueue } from '../../nodes/shared/disk-queue';
@@ -17,7 +18,7 @@ describe('disk queue', () => {
     const reopened = new DiskQueue<{ db: string }>(dir, 1e6);
     const seen: string[] = [];
     for (let e = reopened.oldest(); e; e = reopened.oldest()) {
-      const { meta, body } = reopened.read(e);
+      const { meta, body } = reopened.read(e)!;
       seen.push(`${meta.db}:${body.toString().trim()}`);
       reopened.remove(e);
     }
@@ -46,5 +47,117 @@ describe('disk queue', () => {
     assert.equal(reopened.count, 1);
     assert.equal(reopened.points, 1);
     assert.equal(readdirSync(dir).filter((f) => f.endsWith('.tmp')).length, 0);
+  });
+});
+
+/** A tmpfs of `size` at `dir` (the tests run as root, where chmod stops nothing). */
+export function mountTmpfs(dir: string, size: string): void {
+  mkdirSync(dir, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+}
+export function remountReadOnly(dir: string): void {
+  execFileSync('mount', ['-o', 'remount,ro', dir]);
+}
+export function unmount(dir: string): void {
+  execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
+}
+
+describe('disk queue faults: nothing thrown but from append, unreadable files quarantined', () => {
+  let dir: string;
+  let faults: string[];
+  const record = (message: string) => faults.push(message);
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gridflow-dqf-'));
+    faults = [];
+  });
+  afterEach(() => {
+    try {
+      unmount(join(dir, 'buf'));
+    } catch {
+      // not mounted in this test
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('quarantines a file with a corrupt header at start (renamed, not deleted) and reads the next', () => {
+    writeFileSync(join(dir, '0000001000000001-2.lpq'), 'garbage without a header line');
+    writeFileSync(join(dir, '0000001000000002-1.lpq'), '{"database":"gridflow"}\nm v=1 1\n');
+    const q = new DiskQueue<{ database: string }>(dir, 1e6, record);
+    assert.equal(q.count, 2);
+    const first = q.oldest()!;
+    assert.equal(q.read(first), undefined);
+    assert.equal(q.quarantinedPoints, 2);
+    assert.equal(q.lastFaultCode, 'corrupt file');
+    assert.match(
+      faults[0],
+      /0000001000000001-2\.lpq is unreadable \(no valid header\): 2 point\(s\) quarantined/,
+    );
+    const second = q.oldest()!;
+    assert.deepEqual(q.read(second)!.meta, { database: 'gridflow' });
+    assert.deepEqual(readdirSync(dir).sort(), ['0000001000000001-2.lpq.corrupt', '0000001000000002-1.lpq']);
+    assert.equal(q.points, 1);
+  });
+
+  it('quarantines a truncated file: fewer lines than its name says', () => {
+    writeFileSync(join(dir, '0000001000000001-3.lpq'), '{}\nm v=1 1\nm v=2 2\nm v=');
+    writeFileSync(join(dir, '0000001000000002-1.lpq'), '{"database":"gridflow"}');
+    const q = new DiskQueue(dir, 1e6, record);
+    assert.equal(q.read(q.oldest()!), undefined);
+    assert.equal(q.read(q.oldest()!), undefined);
+    assert.equal(q.count, 0);
+    assert.equal(q.quarantinedPoints, 4);
+    assert.match(faults[0], /truncated \(2 of 3 lines\)/);
+    assert.equal(readdirSync(dir).filter((f) => f.endsWith('.corrupt')).length, 2);
+  });
+
+  it('opens without throwing when its directory is a file, and says why', () => {
+    const file = join(dir, 'buf');
+    writeFileSync(file, 'not a directory');
+    const q = new DiskQueue(file, 1e6, record);
+    assert.equal(q.count, 0);
+    assert.match(q.lastFault, /cannot open the buffer .*buf: (EEXIST|ENOTDIR)/);
+    assert.throws(() => q.append({}, 'm v=1 1\n', 1), /EEXIST|ENOTDIR/);
+    assert.equal(q.count, 0);
+  });
+
+  it('throws ENOSPC from append on a full disk, leaves no temp file, keeps its counts, and stores again once there is room', () => {
+    const buf = join(dir, 'buf');
+    mountTmpfs(buf, '64k');
+    const q = new DiskQueue(buf, 1e9, record);
+    const body = 'm v=1 1\n'.repeat(1000); // 8 kB
+    let stored = 0;
+    assert.throws(() => {
+      for (;;) {
+        q.append({}, body, 1000);
+        stored++;
+      }
+    }, /ENOSPC/);
+    assert.ok(stored >= 3 && stored <= 8, `stored ${stored}`);
+    assert.equal(q.count, stored);
+    assert.equal(q.points, stored * 1000);
+    assert.equal(q.lastFaultCode, 'ENOSPC');
+    assert.deepEqual(
+      readdirSync(buf).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
+    q.remove(q.oldest()!);
+    q.remove(q.oldest()!);
+    q.append({}, body, 1000);
+    assert.equal(q.lastFault, '');
+    assert.equal(q.count, stored - 1);
+  });
+
+  it('forgets a sent batch whose file a read-only disk will not let go, without throwing', () => {
+    const buf = join(dir, 'buf');
+    mountTmpfs(buf, '64k');
+    const q = new DiskQueue(buf, 1e9, record);
+    q.append({}, 'm v=1 1\n', 1);
+    q.append({}, 'm v=2 2\n', 1);
+    remountReadOnly(buf);
+    q.remove(q.oldest()!);
+    assert.equal(q.count, 1);
+    assert.equal(q.lastFaultCode, 'EROFS');
+    assert.throws(() => q.append({}, 'm v=3 3\n', 1), /EROFS/);
+    assert.equal(q.read(q.oldest()!)!.body.toString(), 'm v=2 2\n');
   });
 });
