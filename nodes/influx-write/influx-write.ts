@@ -139,6 +139,8 @@ export = (RED: NodeAPI) => {
 
     function updateStatus() {
       if (writer.diskFaultCode) return showStatus(node, 'error', `disk: ${writer.diskFaultCode}`);
+      if (writer.quarantinedPoints > 0)
+        return showStatus(node, 'error', `quarantined ${compactCount(writer.quarantinedPoints)}`);
       if (writer.droppedPoints > 0)
         return showStatus(node, 'error', `dropped ${compactCount(writer.droppedPoints)}`);
       if (writer.bufferedPoints > 0)

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DiskQueue } from '../../nodes/shared/disk-queue';
+import { mountTmpfs, remountReadOnly, unmount } from '../harness/tmpfs';
 
 describe('disk queue', () => {
   let dir: string;
@@ -50,18 +50,6 @@ describe('disk queue', () => {
   });
 });
 
-/** A tmpfs of `size` at `dir` (the tests run as root, where chmod stops nothing). */
-export function mountTmpfs(dir: string, size: string): void {
-  mkdirSync(dir, { recursive: true });
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
-}
-export function remountReadOnly(dir: string): void {
-  execFileSync('mount', ['-o', 'remount,ro', dir]);
-}
-export function unmount(dir: string): void {
-  execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
-}
-
 describe('disk queue faults: nothing thrown but from append, unreadable files quarantined', () => {
   let dir: string;
   let faults: string[];
@@ -71,11 +59,7 @@ describe('disk queue faults: nothing thrown but from append, unreadable files qu
     faults = [];
   });
   afterEach(() => {
-    try {
-      unmount(join(dir, 'buf'));
-    } catch {
-      // not mounted in this test
-    }
+    unmount(join(dir, 'buf'));
     rmSync(dir, { recursive: true, force: true });
   });
 
