@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
 import type { InfluxConnectionNode } from '../shared/influx-connection-settings';
-import type { WriteTarget } from '../shared/influx-http';
+import { CREATE_DATABASES, type CreateDatabases, type WriteTarget } from '../shared/influx-http';
 import { InfluxWriter } from '../shared/influx-writer';
 import { configNumber } from '../shared/config-number';
 import { compactCount, showStatus } from '../shared/status';
@@ -21,6 +21,7 @@ interface InfluxWriteConfig extends NodeDef {
   batchSize: string | number;
   flushSeconds: string | number;
   bufferMegabytes: string | number;
+  createDatabases?: string;
 }
 
 /** Node-RED gives a node 15 s to close; we stop trying a little before. */
@@ -31,7 +32,13 @@ function parseSettings(config: InfluxWriteConfig) {
   const precision = (config.precision || 'ms') as Precision;
   if (!PRECISIONS.includes(precision))
     throw new Error(`precision "${config.precision}" is not one of ns, us, ms, s`);
+  const createDatabases = (config.createDatabases || 'configured') as CreateDatabases;
+  if (!CREATE_DATABASES.includes(createDatabases))
+    throw new Error(
+      `createDatabases "${config.createDatabases}" is not one of ${CREATE_DATABASES.join(', ')}`,
+    );
   return {
+    createDatabases,
     measurement: (config.measurement ?? '').trim(),
     precision,
     batchSize: configNumber(config.batchSize, 'batchSize', 5000, { min: 1, max: 1_000_000, integer: true }),
@@ -113,8 +120,10 @@ export = (RED: NodeAPI) => {
         updateStatus();
       }, STATUS_EVERY_MS);
     };
+    const client = connection.createClient();
+    if (client) client.createDatabases = settings.createDatabases;
     const writer = new InfluxWriter({
-      client: connection.createClient(),
+      client,
       precision: settings.precision,
       batchSize: settings.batchSize,
       flushMs: settings.flushMs,

@@ -340,6 +340,29 @@ describe('influx-write against a real InfluxDB 1.x', function () {
     assert.equal(r[0].value, 42);
   });
 
+  it('creates only the configured database unless createDatabases allows any', async () => {
+    const databases = async () =>
+      (await rows(influxd.url, 'SHOW DATABASES', '_internal').catch(() => [])).map((r) => r.name);
+    await load(flowFor(influxd.url, { measurement: 'elsewhere' }));
+    const rejected: Msg[] = [];
+    node('rejected').on('input', (m) => rejected.push(m));
+    node('w').receive({ payload: 1, timestamp: 5, database: 'made_up_by_a_msg', flush: true });
+    await until('a rejection', async () => (rejected.length === 1 ? true : undefined));
+    assert.match(
+      (rejected[0].error as { message: string }).message,
+      /database "made_up_by_a_msg" does not exist, and createDatabases is "configured"/,
+    );
+    assert.ok(!(await databases()).includes('made_up_by_a_msg'));
+    await helper.unload();
+    await load(flowFor(influxd.url, { measurement: 'elsewhere', createDatabases: 'any' }));
+    node('w').receive({ payload: 2, timestamp: 6, database: 'made_up_by_a_msg', flush: true });
+    const r = await until('the point in the msg database', async () => {
+      const got = await rows(influxd.url, 'SELECT value FROM elsewhere', 'made_up_by_a_msg').catch(() => []);
+      return got.length === 1 ? got : undefined;
+    });
+    assert.equal(r[0].value, 2);
+  });
+
   it('keeps points on disk when the url is not configured, and says so', async () => {
     await load(flowFor('${INFLUX_URL}', { measurement: 'nowhere' }));
     const statuses: unknown[] = [];
