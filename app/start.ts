@@ -10,6 +10,7 @@ import express from 'express';
 import { appSettings, FLOW_ENV_DEFAULTS } from '../settings';
 import { seedFlowFile } from './shipped-flows';
 import { influxdInstalled, startPrivateInfluxd, type PrivateInfluxd } from './private-influxd';
+import { basicAuth } from './api-auth';
 
 const repoRoot = resolve(__dirname, '..', '..');
 
@@ -71,6 +72,8 @@ async function main(): Promise<void> {
   const server = createServer(app);
   RED.init(server, settings.nodeRed);
   app.use('/', RED.httpAdmin);
+  const apiAuth = settings.nodeRed.httpNodeAuth as { user: string; pass: string } | undefined;
+  if (apiAuth) app.use('/', basicAuth(apiAuth));
   app.use('/', RED.httpNode);
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
