@@ -10,7 +10,7 @@
  * then the line-protocol body, one line per point.
  *
  * Faults of the disk never throw out of this class except from `append`/`prepend`, whose
- * caller keeps the batch in memory instead (docs/adr/0090). An unreadable or truncated file
+ * caller keeps the batch in memory instead (docs/adr/0095). An unreadable or truncated file
  * is quarantined: renamed to `<name>.corrupt` (kept for a human), its points counted.
  */
 import {

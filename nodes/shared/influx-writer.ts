@@ -5,7 +5,7 @@
  * capped exponential backoff + jitter (Retry-After honoured). Rejections (400/422) are not
  * retried. See docs/adr/0023 and 0024.
  *
- * A disk that fails (full, read-only, gone) never stops the pipeline (docs/adr/0090): a
+ * A disk that fails (full, read-only, gone) never stops the pipeline (docs/adr/0095): a
  * batch the disk refuses waits in memory after those on disk ("overflow"), within the
  * memory bound, the oldest dropped and counted beyond it; the disk is tried again at the
  * next retry.
