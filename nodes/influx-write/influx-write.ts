@@ -147,7 +147,11 @@ export = (RED: NodeAPI) => {
     const apiVersion = connection.settings.apiVersion;
 
     function updateStatus() {
-      if (writer.diskFaultCode) return showStatus(node, 'error', `disk: ${writer.diskFaultCode}`);
+      // red while points wait in memory instead of on disk, yellow once they are sent
+      if (writer.diskFaultCode) {
+        const inMemory = writer.unacknowledgedPoints - writer.bufferedPoints;
+        return showStatus(node, inMemory > 0 ? 'error' : 'warn', `disk: ${writer.diskFaultCode}`);
+      }
       if (writer.quarantinedPoints > 0)
         return showStatus(node, 'error', `quarantined ${compactCount(writer.quarantinedPoints)}`);
       if (writer.droppedPoints > 0)

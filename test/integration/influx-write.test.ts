@@ -489,6 +489,11 @@ describe('influx-write against a real InfluxDB 1.x', function () {
       await until('an empty disk buffer', async () =>
         readdirSync(bufferDir()).length === 0 ? true : undefined,
       );
+      await until('status yellow once nothing waits in memory', async () =>
+        seen.statuses.at(-1)?.fill === 'yellow' && seen.statuses.at(-1)?.text === 'disk: ENOSPC'
+          ? true
+          : undefined,
+      );
     });
 
     it('a buffer made read-only mid-run (EROFS): red status, the flow goes on, each point arrives once', async () => {
