@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DiskQueue } from '../../nodes/shared/disk-queue';
+import { InfluxWriter } from '../../nodes/shared/influx-writer';
 import { mountTmpfs, remountReadOnly, unmount } from '../harness/tmpfs';
 
 describe('disk queue', () => {
@@ -143,5 +144,42 @@ describe('disk queue faults: nothing thrown but from append, unreadable files qu
     assert.equal(q.lastFaultCode, 'EROFS');
     assert.throws(() => q.append({}, 'm v=3 3\n', 1), /EROFS/);
     assert.equal(q.read(q.oldest()!)!.body.toString(), 'm v=2 2\n');
+  });
+});
+
+describe('influx writer when the disk refuses every batch', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gridflow-dqw-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps batches in memory up to its bound, drops the oldest beyond it, counts and reports them', async () => {
+    const notADirectory = join(dir, 'buf');
+    writeFileSync(notADirectory, 'a file where the buffer directory should be');
+    const faults: string[] = [];
+    const dropped: number[] = [];
+    const writer = new InfluxWriter({
+      client: undefined, // no server: every batch is meant for the disk
+      precision: 'ms',
+      batchSize: 100,
+      flushMs: 60_000,
+      bufferDir: notADirectory,
+      bufferBytes: 1e6,
+      memoryBytes: 3000, // room for two batches of 100 lines of 11-12 bytes
+      onDiskFault: (m) => faults.push(m),
+      onDropped: (n) => dropped.push(n),
+    });
+    for (let i = 0; i < 1000; i++) writer.add('', {}, `m v=${i} ${i}`);
+    assert.equal(writer.overflowPoints, 200);
+    assert.equal(writer.unacknowledgedPoints, 200);
+    assert.equal(writer.droppedPoints, 800);
+    assert.equal(
+      dropped.reduce((a, b) => a + b, 0),
+      800,
+    );
+    assert.match(writer.diskFaultCode, /EEXIST|ENOTDIR/);
+    assert.match(faults.join('\n'), /cannot (open the buffer|store a batch in) .*buf: (EEXIST|ENOTDIR)/);
+    await writer.close(Date.now());
+    assert.equal(writer.droppedPoints, 1000);
+    assert.match(faults.at(-1)!, /closing: 200 point\(s\) could not be stored on disk/);
   });
 });
