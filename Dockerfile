@@ -21,6 +21,8 @@ RUN npm pkg set "dependencies.node-red=$(npm pkg get devDependencies.node-red | 
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:22-bookworm-slim
+# HOST=0.0.0.0 opens the editor to the network: the app refuses to start so unless
+# NODE_RED_ADMIN_PASSWORD_HASH is set (README "Security"; compose stops without it too).
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=1880 \

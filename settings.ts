@@ -3,6 +3,7 @@
  * "Settings"). `appSettings()` also returns the values the app itself needs.
  */
 import { resolve } from 'node:path';
+import { isLoopbackAddress } from './nodes/core/mqtt-access';
 
 export interface AppSettings {
   host: string;
@@ -37,12 +38,43 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return n;
 }
 
+/** 127.0.0.0/8, ::1, localhost: reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || isLoopbackAddress(host.replace(/^\[|\]$/g, ''));
+}
+
+/**
+ * Security defaults (README "Security"): an editor reachable from other machines must ask
+ * for a login, whatever started the app (Dockerfile sets HOST=0.0.0.0). Throws what to set.
+ */
+function refuseOpenEditor(host: string, adminHash: string | undefined): void {
+  if (adminHash || isLoopbackHost(host)) return;
+  throw new Error(
+    `HOST=${host} would open the flow editor to the network without a password: set ` +
+      'NODE_RED_ADMIN_PASSWORD_HASH (a bcrypt hash, `npx node-red admin hash-pw`), or HOST=127.0.0.1',
+  );
+}
+
+/** Basic auth on the flows' HTTP endpoints (/api/...), when both variables are set. */
+function httpNodeAuth(env: NodeJS.ProcessEnv): { user: string; pass: string } | undefined {
+  const user = env.GRIDFLOW_API_USER;
+  const pass = env.GRIDFLOW_API_PASSWORD_HASH;
+  if (!user && !pass) return undefined;
+  if (!user || !pass)
+    throw new Error(
+      'set both GRIDFLOW_API_USER and GRIDFLOW_API_PASSWORD_HASH (bcrypt) for the HTTP API login',
+    );
+  return { user, pass };
+}
+
 export function appSettings(
   env: NodeJS.ProcessEnv = process.env,
   repoRoot = resolve(__dirname, '..'),
 ): AppSettings {
   const userDir = resolve(env.GRIDFLOW_USER_DIR || '.gridflow');
   const adminHash = env.NODE_RED_ADMIN_PASSWORD_HASH;
+  const host = env.HOST || '127.0.0.1';
+  refuseOpenEditor(host, adminHash);
   const nodeRed: Record<string, unknown> = {
     userDir,
     flowFile: 'flows.json',
@@ -50,7 +82,7 @@ export function appSettings(
     credentialSecret: env.NODE_RED_CREDENTIAL_SECRET || undefined,
     httpAdminRoot: '/',
     httpNodeRoot: '/',
-    uiHost: env.HOST || '127.0.0.1',
+    uiHost: host,
     uiPort: port(env, 'PORT', 1880),
     contextStorage: {
       default: { module: 'localfilesystem', config: { flushInterval: 5 } },
@@ -72,6 +104,8 @@ export function appSettings(
       palette: { categories: ['gridflow', 'common', 'function', 'network', 'sequence', 'parser', 'storage'] },
     },
   };
+  const apiAuth = httpNodeAuth(env);
+  if (apiAuth) nodeRed.httpNodeAuth = apiAuth;
   if (adminHash) {
     nodeRed.adminAuth = {
       type: 'credentials',
@@ -79,7 +113,7 @@ export function appSettings(
     };
   }
   return {
-    host: env.HOST || '127.0.0.1',
+    host,
     port: port(env, 'PORT', 1880),
     userDir,
     dataDir: resolve(env.GRIDFLOW_DATA_DIR || resolve(repoRoot, 'data')),

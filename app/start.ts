@@ -16,6 +16,7 @@ import { AppReadiness, READY_PATH, type FlowConfigNode, type RouterHost } from '
 import { TabReport, type NodeStatusEvent, type SendEvent } from './tab-report';
 import { DATABASE_HINT_ENV } from '../nodes/shared/http-reply';
 import { parseRetention, setUpRetention } from './retention';
+import { basicAuth } from './api-auth';
 
 const repoRoot = resolve(__dirname, '..', '..');
 
@@ -126,6 +127,8 @@ async function main(): Promise<void> {
     res.status(readiness.current.ready ? 200 : 503).json(readiness.current);
   });
   app.use('/', RED.httpAdmin);
+  const apiAuth = settings.nodeRed.httpNodeAuth as { user: string; pass: string } | undefined;
+  if (apiAuth) app.use('/', basicAuth(apiAuth));
   app.use('/', RED.httpNode);
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);

@@ -5,7 +5,14 @@ import type { Aedes, Client, AuthenticateError } from 'aedes' with { 'resolution
 import type { Node, NodeAPI, NodeDef } from '../shared/node-red-types';
 import { showStatus } from '../shared/status';
 import { configNumber } from '../shared/config-number';
-import { isAllowed, isLoopbackAddress, parseAccessRules, type AccessRule } from '../core/mqtt-access';
+import {
+  clientAddress,
+  credentialsMatch,
+  isAllowed,
+  isLoopbackAddress,
+  parseAccessRules,
+  type AccessRule,
+} from '../core/mqtt-access';
 import { failOnBadConfig } from '../shared/config-failure';
 
 interface AedesBrokerConfig extends NodeDef {
@@ -56,7 +63,8 @@ function connectError(message: string, returnCode: number): AuthenticateError {
 
 function remoteAddress(client: Client): string | undefined {
   const c = client as unknown as { req?: IncomingMessage; conn?: { remoteAddress?: string } };
-  return c.req?.socket?.remoteAddress ?? c.conn?.remoteAddress;
+  if (c.req) return clientAddress(c.req.socket?.remoteAddress, c.req.headers);
+  return c.conn?.remoteAddress;
 }
 
 /** Wires authentication and access rules into a broker; see the node's help for the rules. */
@@ -84,8 +92,10 @@ function applyAccessControl(broker: Aedes, settings: BrokerSettings): void {
     }
     const ok =
       !!settings.username &&
-      username === settings.username &&
-      (password?.toString() ?? '') === (settings.password ?? '');
+      credentialsMatch(
+        { username, password },
+        { username: settings.username, password: settings.password ?? '' },
+      );
     if (!ok) return callback(connectError('bad user name or password', CONNACK_BAD_CREDENTIALS), false);
     userOf.set(client, username);
     callback(null, true);

@@ -1,7 +1,7 @@
 /**
  * api-endpoint (config): base URL, API key (a credential, sent as a query parameter or
- * a header), extra headers, request timeout and the rate limit that every poller using
- * this endpoint shares through one token bucket.
+ * a header), extra headers (secret ones as a credential), request timeout and the rate
+ * limit that every poller using this endpoint shares through one token bucket.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -26,9 +26,30 @@ interface ApiEndpointConfig extends NodeDef {
 
 interface ApiEndpointCredentials {
   apiKey?: string;
+  /** JSON object of header values kept out of the flow file (tokens, cookies). */
+  secretHeaders?: string;
 }
 
 type Lookup = (name: string) => string | undefined;
+
+/** Header names whose values are secrets, so a literal one in the flow file is warned about. */
+const SECRET_HEADER = /authorization|token|secret|key|cookie|password|auth/i;
+
+/** Parses a JSON object of header values, `${VAR}` expanded; throws a message saying what is wrong. */
+function parseHeaders(text: string | undefined, what: string, lookup: Lookup) {
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : {};
+  } catch (err) {
+    parsed = (err as Error).message;
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error(`${what} must be a JSON object like {"User-Agent":"gridflow"}`);
+  return Object.entries(parsed as Record<string, unknown>).map(([name, raw]) => {
+    const expanded = expandEnv(String(raw), lookup);
+    return { name, value: expanded.text, fromEnv: expanded.text !== String(raw) };
+  });
+}
 
 export = (RED: NodeAPI) => {
   function ApiEndpointNode(this: ApiEndpoint, config: ApiEndpointConfig) {
@@ -74,15 +95,23 @@ export = (RED: NodeAPI) => {
 
     const headers: Record<string, string> = {};
     try {
-      const parsed = config.headers ? (JSON.parse(config.headers) as Record<string, unknown>) : {};
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-      for (const [name, value] of Object.entries(parsed)) {
-        const expanded = expandEnv(String(value), lookup);
-        headers[name] = expanded.text;
-        if (expanded.text !== String(value)) secrets.push(expanded.text); // came from env: may be a token
+      for (const { name, value, fromEnv } of parseHeaders(config.headers, 'headers', lookup)) {
+        headers[name] = value;
+        if (fromEnv)
+          secrets.push(value); // came from env: may be a token
+        else if (SECRET_HEADER.test(name) && value) {
+          secrets.push(value);
+          this.warn(
+            `header "${name}" is stored in clear in the flow file: move it to Secret headers (a credential) or use \${ENV_VAR}`,
+          );
+        }
+      }
+      for (const { name, value } of parseHeaders(credentials.secretHeaders, 'secret headers', lookup)) {
+        headers[name] = value;
+        secrets.push(value);
       }
     } catch (err) {
-      configError ??= `headers must be a JSON object like {"User-Agent":"gridflow"} (${(err as Error).message})`;
+      configError ??= (err as Error).message;
     }
     if (key && authIn === 'header') headers[authName] = key;
 
@@ -112,6 +141,6 @@ export = (RED: NodeAPI) => {
   }
 
   RED.nodes.registerType('api-endpoint', ApiEndpointNode as never, {
-    credentials: { apiKey: { type: 'password' } },
+    credentials: { apiKey: { type: 'password' }, secretHeaders: { type: 'password' } },
   });
 };

@@ -1,3 +1,5 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
 /**
  * Who may connect, publish and subscribe on the embedded broker. Pure rules, no I/O.
  * Rule lines: `allow <user|*> <publish|subscribe|both> <topic filter>`; once any rule
@@ -88,4 +90,37 @@ export function isLoopbackAddress(address: string | undefined): boolean {
   if (!address) return false;
   const a = address.replace(/^::ffff:/i, '');
   return a === '::1' || /^127\.\d+\.\d+\.\d+$/.test(a);
+}
+
+/**
+ * Does a CONNECT's user name and password match the configured ones? Compared as SHA-256
+ * digests with timingSafeEqual: the time taken tells nothing about how much of a guess was
+ * right, nor the length of the password.
+ */
+export function credentialsMatch(
+  given: { username: string; password: Buffer | string | undefined },
+  expected: { username: string; password: string },
+): boolean {
+  const digest = (value: Buffer | string) => createHash('sha256').update(value).digest();
+  const userOk = timingSafeEqual(digest(given.username), digest(expected.username));
+  const passwordOk = timingSafeEqual(digest(given.password ?? ''), digest(expected.password));
+  return userOk && passwordOk;
+}
+
+/**
+ * The address a client really comes from: behind a reverse proxy on this host a WebSocket
+ * arrives from loopback, and only the proxy's X-Forwarded-For / Forwarded header says from where.
+ */
+export function clientAddress(
+  socketAddress: string | undefined,
+  headers: Record<string, string | string[] | undefined> | undefined,
+): string | undefined {
+  const header = (name: string) => {
+    const v = headers?.[name];
+    return Array.isArray(v) ? v.join(',') : v;
+  };
+  const forwardedFor = header('x-forwarded-for')?.split(',')[0]?.trim();
+  if (forwardedFor) return forwardedFor;
+  const forwarded = /for="?\[?([^\]";,]+)/i.exec(header('forwarded') ?? '')?.[1];
+  return forwarded ?? socketAddress;
 }

@@ -7,7 +7,12 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
 import { missingConnection, type InfluxConnectionNode } from '../shared/influx-connection-settings';
-import type { InfluxHttp, WriteTarget } from '../shared/influx-http';
+import {
+  CREATE_DATABASES,
+  type CreateDatabases,
+  type InfluxHttp,
+  type WriteTarget,
+} from '../shared/influx-http';
 import { InfluxWriter } from '../shared/influx-writer';
 import { configNumber, parseAllSettings } from '../shared/config-number';
 import { compactCount, showStatus } from '../shared/status';
@@ -30,6 +35,7 @@ interface InfluxWriteConfig extends NodeDef {
   batchSize: string | number;
   flushSeconds: string | number;
   bufferMegabytes: string | number;
+  createDatabases?: string;
 }
 
 /** Node-RED gives a node 15 s to close; we stop trying a little before. */
@@ -40,7 +46,13 @@ function parseSettings(config: InfluxWriteConfig) {
   const precision = (config.precision || 'ms') as Precision;
   if (!PRECISIONS.includes(precision))
     throw new Error(`precision "${config.precision}" is not one of ns, us, ms, s`);
+  const createDatabases = (config.createDatabases || 'configured') as CreateDatabases;
+  if (!CREATE_DATABASES.includes(createDatabases))
+    throw new Error(
+      `createDatabases "${config.createDatabases}" is not one of ${CREATE_DATABASES.join(', ')}`,
+    );
   return {
+    createDatabases,
     measurement: (config.measurement ?? '').trim(),
     precision,
     batchSize: configNumber(config.batchSize, 'batchSize', 5000, { min: 1, max: 1_000_000, integer: true }),
@@ -137,8 +149,10 @@ export = (RED: NodeAPI) => {
         updateStatus();
       }, STATUS_EVERY_MS);
     };
+    const client = connection.createClient();
+    if (client) client.createDatabases = settings.createDatabases;
     const writer = new InfluxWriter({
-      client: connection.createClient(),
+      client,
       precision: settings.precision,
       batchSize: settings.batchSize,
       flushMs: settings.flushMs,
@@ -152,7 +166,11 @@ export = (RED: NodeAPI) => {
       },
       onRetry: (message, delayMs) =>
         node.log(`write failed (${message}); next try in ${Math.round(delayMs)} ms`),
-      onDropped: (points) => node.warn(`disk buffer full: dropped the oldest ${plural(points, 'point')}`),
+      onDropped: (points) => node.warn(`buffer full: dropped the oldest ${plural(points, 'point')}`),
+      onDiskFault: (message) => {
+        node.error(`disk buffer: ${message}`);
+        refreshStatus();
+      },
       onChange: refreshStatus,
     });
     const builder = new LineBuilder(settings.precision);
@@ -221,6 +239,13 @@ export = (RED: NodeAPI) => {
     }
 
     function updateStatus() {
+      // red while points wait in memory instead of on disk, yellow once they are sent
+      if (writer.diskFaultCode) {
+        const inMemory = writer.unacknowledgedPoints - writer.bufferedPoints;
+        return showStatus(node, inMemory > 0 ? 'error' : 'warn', `disk: ${writer.diskFaultCode}`);
+      }
+      if (writer.quarantinedPoints > 0)
+        return showStatus(node, 'error', `quarantined ${compactCount(writer.quarantinedPoints)}`);
       if (writer.droppedPoints > 0)
         return showStatus(node, 'error', `dropped ${compactCount(writer.droppedPoints)}`);
       if (writer.bufferedPoints > 0)

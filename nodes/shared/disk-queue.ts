@@ -7,9 +7,14 @@
  * is one small file, and "written" must mean written before we tell anyone.
  *
  * File: `<seq, 16 digits>-<points>.lpq`, content: one JSON header line (the write target),
- * then the line-protocol body.
+ * then the line-protocol body, one line per point.
+ *
+ * Faults of the disk never throw out of this class except from `append`/`prepend`, whose
+ * caller keeps the batch in memory instead (docs/adr/0095). An unreadable or truncated file
+ * is quarantined: renamed to `<name>.corrupt` (kept for a human), its points counted.
  */
 import {
+  existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -33,6 +38,13 @@ export interface StoredBatch<Meta> {
 }
 
 const NAME = /^(\d{16})-(\d+)\.lpq$/;
+const NEWLINE = 10;
+
+/** `ENOSPC: no space left on device, open '…'` → `ENOSPC`, for a status of 20 characters. */
+export function faultCode(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e?.code ?? (e instanceof Error ? e.message : String(err));
+}
 
 export class DiskQueue<Meta = unknown> {
   private readonly entries: QueuedBatch[] = [];
@@ -44,25 +56,44 @@ export class DiskQueue<Meta = unknown> {
   /** Points dropped because the buffer was full, since this queue was opened. */
   droppedPoints = 0;
   droppedBatches = 0;
+  /** Points in files that could not be read back, renamed to `*.corrupt`. */
+  quarantinedPoints = 0;
+  /** The last disk fault, '' when none since the last successful write; `onFault` hears each. */
+  lastFault = '';
+  lastFaultCode = '';
 
   constructor(
     readonly dir: string,
     readonly maxBytes: number,
+    private readonly onFault: (message: string) => void = () => undefined,
   ) {
-    mkdirSync(dir, { recursive: true });
+    let names: string[] = [];
+    try {
+      mkdirSync(dir, { recursive: true });
+      names = readdirSync(dir);
+    } catch (err) {
+      this.fault(faultCode(err), `cannot open the buffer ${dir}: ${faultCode(err)}`);
+    }
     const found: QueuedBatch[] = [];
-    for (const name of readdirSync(dir)) {
+    for (const name of names) {
       const m = NAME.exec(name);
       const file = join(dir, name);
-      if (!m) {
-        if (name.endsWith('.tmp')) unlinkSync(file); // a write that a kill interrupted
-        continue;
+      try {
+        if (m) found.push({ seq: Number(m[1]), points: Number(m[2]), bytes: statSync(file).size, file });
+        else if (name.endsWith('.tmp')) unlinkSync(file); // a write that a kill interrupted
+      } catch (err) {
+        this.fault(faultCode(err), `cannot read ${file}: ${faultCode(err)}`);
       }
-      found.push({ seq: Number(m[1]), points: Number(m[2]), bytes: statSync(file).size, file });
     }
     found.sort((a, b) => a.seq - b.seq);
     for (const entry of found) this.track(entry);
     if (found.length > 0) this.nextSeq = found[found.length - 1].seq + 1;
+  }
+
+  private fault(code: string, message: string): void {
+    this.lastFault = message;
+    this.lastFaultCode = code;
+    this.onFault(message);
   }
 
   get count(): number {
@@ -94,13 +125,27 @@ export class DiskQueue<Meta = unknown> {
     return this.enforceBound();
   }
 
+  /** Throws what the disk said (ENOSPC, EROFS, …) after removing its half-written temp file. */
   private write(seq: number, meta: Meta, body: string | Buffer, points: number): QueuedBatch {
     const file = join(this.dir, `${String(seq).padStart(16, '0')}-${points}.lpq`);
     const header = Buffer.from(JSON.stringify(meta) + '\n');
     const content = Buffer.concat([header, typeof body === 'string' ? Buffer.from(body) : body]);
     const temp = file + '.tmp';
-    writeFileSync(temp, content);
-    renameSync(temp, file);
+    try {
+      if (!existsSync(this.dir)) mkdirSync(this.dir, { recursive: true });
+      writeFileSync(temp, content);
+      renameSync(temp, file);
+    } catch (err) {
+      try {
+        unlinkSync(temp);
+      } catch {
+        // nothing was written, or the disk refuses even this: the next open removes it
+      }
+      this.fault(faultCode(err), `cannot store a batch in ${this.dir}: ${faultCode(err)}`);
+      throw err;
+    }
+    this.lastFault = '';
+    this.lastFaultCode = '';
     return { seq, points, bytes: content.length, file };
   }
 
@@ -120,24 +165,64 @@ export class DiskQueue<Meta = unknown> {
     return this.count > 0 ? this.entries[this.head] : undefined;
   }
 
-  read(entry: QueuedBatch): StoredBatch<Meta> {
-    const content = readFileSync(entry.file);
-    const newline = content.indexOf(10);
-    return {
-      meta: JSON.parse(content.subarray(0, newline).toString('utf8')) as Meta,
-      body: content.subarray(newline + 1),
-    };
+  /**
+   * The batch, or undefined when its file cannot be read or is not whole (a corrupt header,
+   * fewer lines than its name says): then the file is quarantined and no longer queued.
+   */
+  read(entry: QueuedBatch): StoredBatch<Meta> | undefined {
+    let problem: string;
+    try {
+      const content = readFileSync(entry.file);
+      const newline = content.indexOf(NEWLINE);
+      const meta: unknown =
+        newline > 0 ? JSON.parse(content.subarray(0, newline).toString('utf8')) : undefined;
+      const body = content.subarray(newline + 1);
+      if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) problem = 'no valid header';
+      else if (countLines(body) !== entry.points)
+        problem = `truncated (${countLines(body)} of ${entry.points} lines)`;
+      else return { meta: meta as Meta, body };
+    } catch (err) {
+      problem = faultCode(err);
+    }
+    this.quarantine(entry, problem);
+    return undefined;
   }
 
-  /** Removes a batch (after the server acknowledged it); a batch already gone is fine. */
+  /** Renames an unreadable batch out of the queue, so a human can look at it; counts its points. */
+  private quarantine(entry: QueuedBatch, problem: string): void {
+    let where = `${entry.file}.corrupt`;
+    try {
+      renameSync(entry.file, where);
+    } catch (err) {
+      where = `left in place, rename failed: ${faultCode(err)}`;
+    }
+    this.quarantinedPoints += entry.points;
+    this.untrack(entry);
+    this.fault(
+      'corrupt file',
+      `buffer file ${entry.file} is unreadable (${problem}): ${entry.points} point(s) quarantined, ${where}`,
+    );
+  }
+
+  /**
+   * Removes a batch (after the server acknowledged it); a batch already gone is fine. When
+   * the disk refuses the unlink the batch leaves the queue anyway: a file left behind is
+   * replayed at the next start, which rewrites identical points (InfluxDB keeps them once).
+   */
   remove(entry: QueuedBatch): void {
-    const i = this.entries.indexOf(entry, this.head);
-    if (i < 0) return;
+    if (this.entries.indexOf(entry, this.head) < 0) return;
     try {
       unlinkSync(entry.file);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.fault(faultCode(err), `cannot delete a sent batch ${entry.file}: ${faultCode(err)}`);
     }
+    this.untrack(entry);
+  }
+
+  private untrack(entry: QueuedBatch): void {
+    const i = this.entries.indexOf(entry, this.head);
+    if (i < 0) return;
     this.totalBytes -= entry.bytes;
     this.totalPoints -= entry.points;
     if (i === this.head) {
@@ -154,4 +239,10 @@ export class DiskQueue<Meta = unknown> {
     this.totalBytes += entry.bytes;
     this.totalPoints += entry.points;
   }
+}
+
+function countLines(body: Buffer): number {
+  let lines = 0;
+  for (let i = body.indexOf(NEWLINE); i >= 0; i = body.indexOf(NEWLINE, i + 1)) lines++;
+  return lines;
 }

@@ -38,6 +38,13 @@ export type WriteOutcome =
   /** Retried later: unreachable, 5xx, 429, auth, database missing after creating it. */
   | { kind: 'retry'; status?: number; message: string; retryAfter?: string };
 
+/**
+ * Which missing v1 databases a write may create: only the connection's own ("configured"),
+ * whatever a msg names ("any"), or none; a database it may not create rejects the batch.
+ */
+export type CreateDatabases = 'configured' | 'any' | 'none';
+export const CREATE_DATABASES: readonly CreateDatabases[] = ['configured', 'any', 'none'];
+
 const V1_PRECISION: Record<Precision, string> = { ns: 'n', us: 'u', ms: 'ms', s: 's' };
 /** Statuses that mean "not now" rather than "not these points". */
 const RETRY_4XX = new Set([401, 403, 404, 408, 425, 429]);
@@ -59,6 +66,7 @@ export class InfluxHttp {
   private readonly request: typeof http.request;
   private readonly createdDatabases = new Set<string>();
   private fluxClient: InfluxDB | undefined;
+  createDatabases: CreateDatabases = 'configured';
 
   constructor(
     readonly settings: InfluxSettings,
@@ -96,12 +104,24 @@ export class InfluxHttp {
     return 'write?' + q;
   }
 
-  /** POSTs a line-protocol body; creates a missing v1 database once and tries again. */
+  private mayCreate(database: string): boolean {
+    if (this.createDatabases === 'any') return true;
+    return this.createDatabases === 'configured' && database === this.settings.database;
+  }
+
+  /** POSTs a line-protocol body; creates a missing v1 database (if allowed) once and tries again. */
   async write(target: WriteTarget, precision: Precision, body: Buffer): Promise<WriteOutcome> {
     const outcome = await this.post(this.writePath(target, precision), body, 'text/plain; charset=utf-8');
     if (outcome.kind === 'retry' && outcome.status === 404 && this.settings.apiVersion === 'v1') {
       const database = target.database ?? this.settings.database;
-      if (/database not found/i.test(outcome.message) && !this.createdDatabases.has(database)) {
+      if (!/database not found/i.test(outcome.message)) return outcome;
+      if (!this.mayCreate(database))
+        return {
+          kind: 'rejected',
+          status: 404,
+          message: `database "${database}" does not exist, and createDatabases is "${this.createDatabases}" (create it, or allow "any")`,
+        };
+      if (!this.createdDatabases.has(database)) {
         this.createdDatabases.add(database);
         const created = await this.post(
           'query',

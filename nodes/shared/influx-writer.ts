@@ -4,8 +4,13 @@
  * is unreachable or answers 5xx/429 the batches go to the disk queue and are retried with
  * capped exponential backoff + jitter (Retry-After honoured). Rejections (400/422) are not
  * retried. See docs/adr/0023 and 0024.
+ *
+ * A disk that fails (full, read-only, gone) never stops the pipeline (docs/adr/0095): a
+ * batch the disk refuses waits in memory after those on disk ("overflow"), within the
+ * memory bound, the oldest dropped and counted beyond it; the disk is tried again at the
+ * next retry.
  */
-import { DiskQueue, type QueuedBatch } from './disk-queue';
+import { DiskQueue, faultCode, type QueuedBatch } from './disk-queue';
 import type { InfluxHttp, WriteOutcome, WriteTarget } from './influx-http';
 import type { Precision } from '../core/line-protocol';
 import { nextRetryDelayMs } from '../core/retry-backoff';
@@ -25,6 +30,8 @@ export interface WriterOptions {
   onRejected?(lines: string[], status: number, message: string, target: WriteTarget): void;
   onRetry?(message: string, delayMs: number): void;
   onDropped?(points: number): void;
+  /** The disk buffer failed (write, read, delete, quarantine); the writer goes on. */
+  onDiskFault?(message: string): void;
   onChange?(): void;
 }
 
@@ -53,6 +60,11 @@ export class InfluxWriter {
   private readonly open = new Map<string, OpenBatch>();
   private readonly pending: Batch[] = [];
   private pendingBytes = 0;
+  /** Batches the disk refused, newer than every batch on disk. */
+  private readonly overflow: Batch[] = [];
+  private overflowBytes = 0;
+  private inFlight: Batch | undefined;
+  private memoryDroppedPoints = 0;
   private readonly disk: DiskQueue<WriteTarget>;
   private flushTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -64,23 +76,48 @@ export class InfluxWriter {
   lastError = '';
 
   constructor(private readonly options: WriterOptions) {
-    this.disk = new DiskQueue<WriteTarget>(options.bufferDir, options.bufferBytes);
+    this.disk = new DiskQueue<WriteTarget>(options.bufferDir, options.bufferBytes, (message) =>
+      options.onDiskFault?.(message),
+    );
     if (this.disk.count > 0) queueMicrotask(() => this.pump());
+  }
+
+  private get memoryBound(): number {
+    return this.options.memoryBytes ?? 64 * 1024 * 1024;
   }
 
   /** Points waiting on disk. */
   get bufferedPoints(): number {
     return this.disk.points;
   }
+  /** Points dropped for want of room, on disk or in memory. */
   get droppedPoints(): number {
-    return this.disk.droppedPoints;
+    return this.disk.droppedPoints + this.memoryDroppedPoints;
+  }
+  /** Points in buffer files that could not be read back (renamed to `*.corrupt`). */
+  get quarantinedPoints(): number {
+    return this.disk.quarantinedPoints;
+  }
+  /** Points the disk refused, waiting in memory. */
+  get overflowPoints(): number {
+    let n = 0;
+    for (const b of this.overflow) n += b.points;
+    return n;
+  }
+  /** The last disk fault, '' once the disk took a batch again. */
+  get diskFault(): string {
+    return this.disk.lastFault;
+  }
+  /** The same, in a few characters for a status: `ENOSPC`, `corrupt file`. */
+  get diskFaultCode(): string {
+    return this.disk.lastFaultCode;
   }
   /** Points accepted but not yet acknowledged (open batches, memory, disk). */
   get unacknowledgedPoints(): number {
     let n = this.disk.points;
     for (const b of this.pending) n += b.points;
     for (const b of this.open.values()) n += b.points;
-    return n;
+    return n + this.overflowPoints;
   }
   get retrying(): boolean {
     return this.retryTimer !== undefined;
@@ -118,78 +155,137 @@ export class InfluxWriter {
       this.stopped ||
       this.retryTimer !== undefined ||
       this.disk.count > 0 ||
-      this.pendingBytes + size > (this.options.memoryBytes ?? 64 * 1024 * 1024);
-    if (toDisk) this.toDisk(batch, false);
-    else {
+      this.overflow.length > 0 ||
+      this.pendingBytes + size > this.memoryBound;
+    if (!toDisk) {
       this.pending.push(batch);
       this.pendingBytes += size;
-    }
+    } else if (this.overflow.length > 0 || !this.toDisk(batch, false)) this.toOverflow(batch);
     this.pump();
   }
 
-  private toDisk(batch: Batch, first: boolean): void {
-    const dropped = first
-      ? this.disk.prepend(batch.target, batch.body, batch.points)
-      : this.disk.append(batch.target, batch.body, batch.points);
+  /** False when the disk refused the batch (the fault is reported by the queue). */
+  private toDisk(batch: Batch, first: boolean): boolean {
+    let dropped: number;
+    try {
+      dropped = first
+        ? this.disk.prepend(batch.target, batch.body, batch.points)
+        : this.disk.append(batch.target, batch.body, batch.points);
+    } catch {
+      this.options.onChange?.();
+      return false;
+    }
     if (dropped > 0) this.options.onDropped?.(dropped);
+    this.options.onChange?.();
+    return true;
+  }
+
+  /** Keeps a batch the disk refused in memory; beyond the bound the oldest not in flight go. */
+  private toOverflow(batch: Batch): void {
+    this.overflow.push(batch);
+    this.overflowBytes += batch.body.length;
+    let dropped = 0;
+    let i = 0;
+    while (this.pendingBytes + this.overflowBytes > this.memoryBound && i < this.overflow.length - 1) {
+      const oldest = this.overflow[i];
+      if (oldest === this.inFlight) {
+        i++;
+        continue;
+      }
+      this.overflow.splice(i, 1);
+      this.overflowBytes -= oldest.body.length;
+      dropped += oldest.points;
+    }
+    if (dropped > 0) {
+      this.memoryDroppedPoints += dropped;
+      this.options.onDropped?.(dropped);
+    }
     this.options.onChange?.();
   }
 
   /** Moves what waits in memory to the front of the disk queue, keeping the order. */
   private spillPending(): void {
-    for (let i = this.pending.length - 1; i >= 0; i--) this.toDisk(this.pending[i], true);
-    this.pending.length = 0;
-    this.pendingBytes = 0;
+    while (this.pending.length > 0) {
+      const last = this.pending[this.pending.length - 1];
+      if (!this.toDisk(last, true)) return; // the rest stays in memory, still oldest
+      this.pending.pop();
+      this.pendingBytes -= last.body.length;
+    }
+  }
+
+  /** Moves batches the disk refused earlier to its end, now that it may take them again. */
+  private spillOverflow(): void {
+    while (this.overflow.length > 0 && this.overflow[0] !== this.inFlight) {
+      const first = this.overflow[0];
+      if (!this.toDisk(first, false)) return;
+      this.overflow.shift();
+      this.overflowBytes -= first.body.length;
+    }
   }
 
   private pump(): void {
     const client = this.options.client;
     if (this.sending || this.stopped || this.retryTimer || !client) return this.notifyIdle();
-    let batch: Batch;
-    let entry: QueuedBatch | undefined;
-    if (this.pending.length > 0) batch = this.pending[0];
-    else if ((entry = this.disk.oldest())) {
-      const stored = this.disk.read(entry);
-      return this.send(client, { target: stored.meta, body: stored.body, points: entry.points }, entry);
-    } else return this.notifyIdle();
-    this.send(client, batch, undefined);
+    if (this.pending.length > 0) return this.send(client, this.pending[0], 'pending');
+    for (let entry = this.disk.oldest(); entry; entry = this.disk.oldest()) {
+      const stored = this.disk.read(entry); // undefined: quarantined, try the next
+      if (stored)
+        return this.send(client, { target: stored.meta, body: stored.body, points: entry.points }, entry);
+      this.options.onChange?.();
+    }
+    if (this.overflow.length > 0) return this.send(client, this.overflow[0], 'overflow');
+    this.notifyIdle();
   }
 
-  private send(client: InfluxHttp, batch: Batch, entry: QueuedBatch | undefined): void {
-    const body = batch.body;
+  private send(client: InfluxHttp, batch: Batch, source: QueuedBatch | 'pending' | 'overflow'): void {
     this.sending = true;
+    this.inFlight = batch;
     client
-      .write(batch.target, this.options.precision, body)
+      .write(batch.target, this.options.precision, batch.body)
       .catch((err: Error): WriteOutcome => ({ kind: 'retry', message: err.message }))
-      .then((outcome) => {
+      .then((outcome) => this.settle(batch, source, outcome))
+      .catch((err: unknown) => {
+        // A bug, not a fault of the server or the disk: say so, and keep the pipeline alive.
         this.sending = false;
-        if (this.stopped) return this.notifyIdle();
-        if (outcome.kind === 'retry') return this.scheduleRetry(outcome);
-        this.attempt = 0;
-        if (entry) this.disk.remove(entry);
-        else {
-          this.pending.shift();
-          this.pendingBytes -= batch.body.length;
-        }
-        if (outcome.kind === 'ok') {
-          this.writtenPoints += batch.points;
-          this.lastError = '';
-          this.options.onWritten?.(batch.points, batch.target);
-        } else {
-          const lines = body
-            .toString('utf8')
-            .split('\n')
-            .filter((l) => l !== '');
-          this.lastError = `${outcome.status} ${outcome.message}`;
-          this.options.onRejected?.(lines, outcome.status, outcome.message, batch.target);
-        }
-        this.options.onChange?.();
-        this.pump();
+        this.inFlight = undefined;
+        this.lastError = `internal: ${faultCode(err)}`;
+        this.options.onDiskFault?.(`write pipeline: ${err instanceof Error ? err.stack : String(err)}`);
+        this.scheduleRetry({ kind: 'retry', message: this.lastError });
       });
+  }
+
+  private settle(batch: Batch, source: QueuedBatch | 'pending' | 'overflow', outcome: WriteOutcome): void {
+    this.sending = false;
+    this.inFlight = undefined;
+    if (this.stopped) return this.notifyIdle();
+    if (outcome.kind === 'retry') return this.scheduleRetry(outcome);
+    this.attempt = 0;
+    if (source === 'pending') {
+      this.pending.shift();
+      this.pendingBytes -= batch.body.length;
+    } else if (source === 'overflow') {
+      this.overflow.shift();
+      this.overflowBytes -= batch.body.length;
+    } else this.disk.remove(source);
+    if (outcome.kind === 'ok') {
+      this.writtenPoints += batch.points;
+      this.lastError = '';
+      this.options.onWritten?.(batch.points, batch.target);
+    } else {
+      const lines = batch.body
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== '');
+      this.lastError = `${outcome.status} ${outcome.message}`;
+      this.options.onRejected?.(lines, outcome.status, outcome.message, batch.target);
+    }
+    this.options.onChange?.();
+    this.pump();
   }
 
   private scheduleRetry(outcome: Extract<WriteOutcome, { kind: 'retry' }>): void {
     this.spillPending();
+    this.spillOverflow();
     this.attempt++;
     const delay = nextRetryDelayMs(
       this.attempt,
@@ -208,7 +304,8 @@ export class InfluxWriter {
   }
 
   private notifyIdle(): void {
-    const drained = !this.sending && this.pending.length === 0 && this.disk.count === 0;
+    const drained =
+      !this.sending && this.pending.length === 0 && this.disk.count === 0 && this.overflow.length === 0;
     if (this.idleWaiters.length > 0 && (drained || this.retryTimer || this.stopped || !this.options.client)) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
@@ -238,7 +335,18 @@ export class InfluxWriter {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    this.inFlight = undefined; // kept even if the server took it: a replay rewrites identical points
     this.spillPending();
+    this.spillOverflow();
+    const lost = this.pending.reduce((n, b) => n + b.points, 0) + this.overflowPoints;
+    if (lost > 0) {
+      // The disk refuses them and the process is going: say how many, rather than nothing.
+      this.memoryDroppedPoints += lost;
+      this.options.onDropped?.(lost);
+      this.options.onDiskFault?.(
+        `closing: ${lost} point(s) could not be stored on disk (${this.disk.lastFault})`,
+      );
+    }
     this.options.client?.close();
   }
 }

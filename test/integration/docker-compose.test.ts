@@ -130,18 +130,23 @@ describe('docker-compose.yml and Dockerfile', () => {
   it('is valid against the Compose Specification schema once its variables are set', () => {
     const validate = composeValidator();
     const interpolated = parseYaml(
-      interpolate(composeText, { NODE_RED_ADMIN_PASSWORD_HASH: '$2b$08$abcdefghijklmnopqrstuv' }),
+      interpolate(composeText, {
+        NODE_RED_ADMIN_PASSWORD_HASH: '$2b$08$abcdefghijklmnopqrstuv',
+        GRAFANA_ADMIN_PASSWORD: 'pw',
+      }),
     ) as unknown;
     assert.equal(validate(interpolated), true, JSON.stringify(validate.errors, null, 2));
   });
 
   it('the schema check catches a broken compose file', () => {
     const validate = composeValidator();
-    const broken = parseYaml(interpolate(composeText, { NODE_RED_ADMIN_PASSWORD_HASH: 'x' })) as ComposeFile;
+    const broken = parseYaml(
+      interpolate(composeText, { NODE_RED_ADMIN_PASSWORD_HASH: 'x', GRAFANA_ADMIN_PASSWORD: 'pw' }),
+    ) as ComposeFile;
     (broken.services.app as Record<string, unknown>).healthcheck = { test: ['CMD', 'true'], intervall: '5s' };
     assert.equal(validate(broken), false);
     const portsAsString = parseYaml(
-      interpolate(composeText, { NODE_RED_ADMIN_PASSWORD_HASH: 'x' }),
+      interpolate(composeText, { NODE_RED_ADMIN_PASSWORD_HASH: 'x', GRAFANA_ADMIN_PASSWORD: 'pw' }),
     ) as ComposeFile;
     (portsAsString.services.grafana as Record<string, unknown>).ports = '3000:3000';
     assert.equal(validate(portsAsString), false);
@@ -149,6 +154,27 @@ describe('docker-compose.yml and Dockerfile', () => {
 
   it('stops with a clear message when the admin password hash is not set', () => {
     assert.throws(() => interpolate(composeText, {}), /NODE_RED_ADMIN_PASSWORD_HASH: set .*bcrypt/);
+  });
+
+  it('Grafana: stops without an admin password, no default admin login, no anonymous viewers by default', () => {
+    assert.throws(
+      () => interpolate(composeText, { NODE_RED_ADMIN_PASSWORD_HASH: 'x' }),
+      /GRAFANA_ADMIN_PASSWORD: set /,
+    );
+    const grafanaEnv = (vars: Record<string, string>) =>
+      environmentOf(
+        (parseYaml(interpolate(composeText, { NODE_RED_ADMIN_PASSWORD_HASH: 'x', ...vars })) as ComposeFile)
+          .services.grafana,
+      );
+    const env = grafanaEnv({ GRAFANA_ADMIN_PASSWORD: 'a-real-password' });
+    assert.equal(env.GF_SECURITY_ADMIN_PASSWORD, 'a-real-password');
+    assert.equal(env.GF_AUTH_ANONYMOUS_ENABLED, 'false');
+    assert.ok(!('GF_AUTH_DISABLE_LOGIN_FORM' in env) && !('GF_AUTH_BASIC_ENABLED' in env));
+    assert.equal(
+      grafanaEnv({ GRAFANA_ADMIN_PASSWORD: 'pw', GRAFANA_ANONYMOUS_VIEWERS: 'true' })
+        .GF_AUTH_ANONYMOUS_ENABLED,
+      'true',
+    );
   });
 
   it('gives the app only variables the app reads and the README documents', () => {

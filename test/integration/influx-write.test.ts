@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -12,6 +12,7 @@ import { startTestInfluxd, type TestInfluxd } from '../harness/influxd';
 import { startTestVictoriaMetrics, type TestVictoriaMetrics } from '../harness/victoria-metrics';
 import { quoteIdentifier } from '../../nodes/core/query-params';
 import { eventually } from '../harness/eventually';
+import { mountTmpfs, remountReadOnly, unmount } from '../harness/tmpfs';
 
 helper.init(require.resolve('node-red'));
 
@@ -42,24 +43,35 @@ const countOf = async (url: string, measurement: string, db = 'gridflow') => {
   return { count: Number(r[0]?.count ?? 0), sum: Number(r[0]?.sum ?? 0) };
 };
 
-/** A real HTTP proxy in front of the server that counts write requests and their lines. */
+/**
+ * A real HTTP proxy in front of the server that counts write requests and their lines, and
+ * the lines of every write the server acknowledged: InfluxDB stores a point written twice
+ * (same series and time) once, so only these receipts can show a duplicate write. While
+ * `down` it answers 503 itself, an outage that starts and ends exactly when a test says.
+ */
 async function countingProxy(upstream: () => string) {
   const writes: { path: string; lines: number }[] = [];
+  const acknowledged: string[] = [];
+  const state = { down: false };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
       const body = Buffer.concat(chunks);
-      if (req.url?.includes('write'))
-        writes.push({ path: req.url, lines: body.toString().split('\n').filter(Boolean).length });
+      const isWrite = req.url?.includes('write') ?? false;
+      const lines = body.toString().split('\n').filter(Boolean);
+      if (isWrite) writes.push({ path: req.url!, lines: lines.length });
+      if (state.down) return res.writeHead(503).end('proxy: down');
       try {
         const up = await fetch(upstream() + req.url, {
           method: req.method,
           headers: { 'content-type': String(req.headers['content-type'] ?? 'text/plain') },
           body: req.method === 'POST' ? body : undefined,
         });
+        const answer = Buffer.from(await up.arrayBuffer());
+        if (isWrite && up.status >= 200 && up.status < 300) acknowledged.push(...lines);
         res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'text/plain' });
-        res.end(Buffer.from(await up.arrayBuffer()));
+        res.end(answer);
       } catch {
         res.writeHead(503).end('upstream down');
       }
@@ -67,7 +79,22 @@ async function countingProxy(upstream: () => string) {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${port}`, writes, close: () => new Promise((r) => server.close(r)) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    writes,
+    acknowledged,
+    state,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** Each acknowledged line once: the lines written twice, none when all is well. */
+function duplicates(lines: string[]): string[] {
+  const seen = new Set<string>();
+  return lines.filter((l) => (seen.has(l) ? true : (seen.add(l), false)));
 }
 
 function flowFor(url: string, write: Record<string, unknown>, connection: Record<string, unknown> = {}) {
@@ -313,6 +340,29 @@ describe('influx-write against a real InfluxDB 1.x', function () {
     assert.equal(r[0].value, 42);
   });
 
+  it('creates only the configured database unless createDatabases allows any', async () => {
+    const databases = async () =>
+      (await rows(influxd.url, 'SHOW DATABASES', '_internal').catch(() => [])).map((r) => r.name);
+    await load(flowFor(influxd.url, { measurement: 'elsewhere' }));
+    const rejected: Msg[] = [];
+    node('rejected').on('input', (m) => rejected.push(m));
+    node('w').receive({ payload: 1, timestamp: 5, database: 'made_up_by_a_msg', flush: true });
+    await until('a rejection', async () => (rejected.length === 1 ? true : undefined));
+    assert.match(
+      (rejected[0].error as { message: string }).message,
+      /database "made_up_by_a_msg" does not exist, and createDatabases is "configured"/,
+    );
+    assert.ok(!(await databases()).includes('made_up_by_a_msg'));
+    await helper.unload();
+    await load(flowFor(influxd.url, { measurement: 'elsewhere', createDatabases: 'any' }));
+    node('w').receive({ payload: 2, timestamp: 6, database: 'made_up_by_a_msg', flush: true });
+    const r = await until('the point in the msg database', async () => {
+      const got = await rows(influxd.url, 'SELECT value FROM elsewhere', 'made_up_by_a_msg').catch(() => []);
+      return got.length === 1 ? got : undefined;
+    });
+    assert.equal(r[0].value, 2);
+  });
+
   it('keeps points on disk when the url is not configured, and says so', async () => {
     await load(flowFor('${INFLUX_URL}', { measurement: 'nowhere' }));
     const statuses: unknown[] = [];
@@ -337,7 +387,9 @@ describe('influx-write against a real InfluxDB 1.x', function () {
 
   it('writes every one of 100,000 points exactly once across an InfluxDB outage', async () => {
     const total = 100_000;
-    await load(flowFor(influxd.url, { measurement: 'outage', batchSize: 5000, flushSeconds: 0.1 }));
+    const proxy = await countingProxy(() => influxd.url);
+    after(() => proxy.close());
+    await load(flowFor(proxy.url, { measurement: 'outage', batchSize: 5000, flushSeconds: 0.1 }));
     const base = Date.parse('2024-01-01T00:00:00Z');
     let sent = 0;
     const sendChunk = () => {
@@ -370,6 +422,140 @@ describe('influx-write against a real InfluxDB 1.x', function () {
     await until('an empty disk buffer', async () =>
       readdirSync(join(userDir, 'gridflow-buffer', 'w')).length === 0 ? true : undefined,
     );
+    assert.deepEqual(duplicates(proxy.acknowledged), [], 'points InfluxDB acknowledged twice');
+    assert.equal(proxy.acknowledged.length, total);
+  });
+
+  describe('disk faults of the buffer (a real tmpfs, full or read-only)', () => {
+    const bufferDir = () => join(userDir, 'gridflow-buffer', 'w');
+    afterEach(() => unmount(bufferDir()));
+
+    /** Statuses and errors of node `w`, as the editor and the log would show them. */
+    function watch() {
+      const seen = { statuses: [] as { fill?: string; text?: string }[], errors: [] as string[] };
+      const w = helper.getNode('w') as unknown as {
+        status: (s: unknown) => void;
+        error: (e: unknown) => void;
+      };
+      const status = w.status.bind(w);
+      const error = w.error.bind(w);
+      w.status = (s) => {
+        seen.statuses.push(s as { fill?: string; text?: string });
+        status(s);
+      };
+      w.error = (e) => {
+        seen.errors.push(String(e));
+        error(e);
+      };
+      return seen;
+    }
+    const points = (first: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        fields: { v: first + i },
+        timestamp: 1_700_000_000_000 + first + i,
+      }));
+
+    it('a full disk (ENOSPC) while spilling: red status, points kept in memory, each arrives once after the outage', async () => {
+      const total = 20_000;
+      mountTmpfs(bufferDir(), '64k');
+      const proxy = await countingProxy(() => influxd.url);
+      after(() => proxy.close());
+      proxy.state.down = true;
+      await load(flowFor(proxy.url, { measurement: 'enospc', batchSize: 500, flushSeconds: 0.05 }));
+      const seen = watch();
+      for (let first = 0; first < total; first += 1000) node('w').receive({ payload: points(first, 1000) });
+      await until('status disk: ENOSPC', async () =>
+        seen.statuses.some((s) => s.fill === 'red' && s.text === 'disk: ENOSPC') ? true : undefined,
+      );
+      assert.ok(
+        seen.errors.some((e) => /disk buffer: cannot store a batch in .*: ENOSPC/.test(e)),
+        seen.errors.join('\n'),
+      );
+      proxy.state.down = false;
+      const got = await until(
+        `${total} points`,
+        async () => {
+          const c = await countOf(influxd.url, 'enospc');
+          return c.count === total ? c : undefined;
+        },
+        45_000,
+      );
+      assert.equal(got.sum, (total * (total - 1)) / 2);
+      await until('every point acknowledged', async () =>
+        proxy.acknowledged.length >= total ? true : undefined,
+      );
+      assert.deepEqual(duplicates(proxy.acknowledged), []);
+      assert.equal(proxy.acknowledged.length, total);
+      await until('an empty disk buffer', async () =>
+        readdirSync(bufferDir()).length === 0 ? true : undefined,
+      );
+      await until('status yellow once nothing waits in memory', async () =>
+        seen.statuses.at(-1)?.fill === 'yellow' && seen.statuses.at(-1)?.text === 'disk: ENOSPC'
+          ? true
+          : undefined,
+      );
+    });
+
+    it('a buffer made read-only mid-run (EROFS): red status, the flow goes on, each point arrives once', async () => {
+      mountTmpfs(bufferDir(), '4m');
+      const proxy = await countingProxy(() => influxd.url);
+      after(() => proxy.close());
+      proxy.state.down = true;
+      await load(flowFor(proxy.url, { measurement: 'erofs', batchSize: 500, flushSeconds: 0.05 }));
+      const seen = watch();
+      node('w').receive({ payload: points(0, 2000), flush: true });
+      await until('2,000 points on disk', async () =>
+        readdirSync(bufferDir()).filter((f) => f.endsWith('.lpq')).length === 4 ? true : undefined,
+      );
+      remountReadOnly(bufferDir());
+      node('w').receive({ payload: points(2000, 3000), flush: true });
+      await until('status disk: EROFS', async () =>
+        seen.statuses.some((s) => s.fill === 'red' && s.text === 'disk: EROFS') ? true : undefined,
+      );
+      proxy.state.down = false;
+      const got = await until(
+        '5,000 points',
+        async () => {
+          const c = await countOf(influxd.url, 'erofs');
+          return c.count === 5000 ? c : undefined;
+        },
+        45_000,
+      );
+      assert.equal(got.sum, (5000 * 4999) / 2);
+      await until('every point acknowledged', async () =>
+        proxy.acknowledged.length >= 5000 ? true : undefined,
+      );
+      assert.deepEqual(duplicates(proxy.acknowledged), []);
+      assert.equal(proxy.acknowledged.length, 5000);
+      // the sent files could not be deleted: said so, not thrown
+      assert.ok(
+        seen.errors.some((e) => /cannot delete a sent batch .*: EROFS/.test(e)),
+        seen.errors.join('\n'),
+      );
+    });
+
+    it('a corrupt buffer file at start is quarantined (renamed), the rest replayed once', async () => {
+      mkdirSync(bufferDir(), { recursive: true });
+      writeFileSync(join(bufferDir(), '0000001000000000-3.lpq'), '{"database":"gridfl');
+      writeFileSync(
+        join(bufferDir(), '0000001000000001-2.lpq'),
+        '{}\ncorrupt v=1 1700000000001\ncorrupt v=2 1700000000002\n',
+      );
+      const proxy = await countingProxy(() => influxd.url);
+      after(() => proxy.close());
+      await load(flowFor(proxy.url, { measurement: 'corrupt' }));
+      const seen = watch();
+      node('w').receive({ payload: points(3, 3), flush: true });
+      await until('5 points', async () =>
+        (await countOf(influxd.url, 'corrupt')).count === 5 ? true : undefined,
+      );
+      await until('status quarantined 3', async () =>
+        seen.statuses.some((s) => s.fill === 'red' && s.text === 'quarantined 3') ? true : undefined,
+      );
+      assert.deepEqual(readdirSync(bufferDir()), ['0000001000000000-3.lpq.corrupt']);
+      assert.equal(proxy.acknowledged.length, 5);
+      assert.deepEqual(duplicates(proxy.acknowledged), []);
+    });
   });
 });
 
@@ -377,11 +563,14 @@ describe('influx-write in a Node-RED process that is killed', function () {
   this.timeout(60_000);
   let influxd: TestInfluxd;
   let userDir: string;
+  let proxy: Awaited<ReturnType<typeof countingProxy>>;
   before(async () => {
     influxd = await startTestInfluxd('gridflow');
+    proxy = await countingProxy(() => influxd.url);
     userDir = mkdtempSync(join(tmpdir(), 'gridflow-kill-'));
   });
   after(async () => {
+    await proxy?.close();
     await influxd?.dispose();
     rmSync(userDir, { recursive: true, force: true });
   });
@@ -391,7 +580,7 @@ describe('influx-write in a Node-RED process that is killed', function () {
       env: {
         ...process.env,
         USER_DIR: userDir,
-        INFLUX_URL: influxd.url,
+        INFLUX_URL: proxy.url,
         POINTS: String(points),
         FIRST: String(first),
       },
@@ -431,6 +620,8 @@ describe('influx-write in a Node-RED process that is killed', function () {
       });
       assert.equal(got.sum, (30_000 * 29_999) / 2);
       await until('an empty disk buffer', async () => (bufferedPoints() === 0 ? true : undefined));
+      assert.deepEqual(duplicates(proxy.acknowledged), [], 'points InfluxDB acknowledged twice');
+      assert.equal(proxy.acknowledged.length, 30_000);
     } finally {
       b.proc.kill('SIGKILL');
     }

@@ -4,6 +4,8 @@ import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import brokerNode from '../../nodes/aedes-broker/aedes-broker';
 import { freePort } from '../../app/free-port';
 import { createConnection } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { credentialsMatch } from '../../nodes/core/mqtt-access';
 
 helper.init(require.resolve('node-red'));
 
@@ -23,8 +25,21 @@ function brokerFlow(port: number, extra: Record<string, unknown> = {}) {
 }
 
 function connect(port: number, options: IClientOptions = {}): Promise<MqttClient> {
+  return connectTo(`mqtt://127.0.0.1:${port}`, options);
+}
+
+/** This machine's first non-loopback IPv4 address: a client from there is not local. */
+function nonLoopbackAddress(): string {
+  const found = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal);
+  if (!found) throw new Error('this test needs a network interface with a non-loopback IPv4 address');
+  return found.address;
+}
+
+function connectTo(url: string, options: IClientOptions = {}): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
-    const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+    const client = mqtt.connect(url, {
       reconnectPeriod: 0,
       connectTimeout: 5000,
       ...options,
@@ -193,6 +208,66 @@ describe('aedes-broker node', function () {
       await helper.unload();
     }
     await assert.rejects(connect(port), /ECONNREFUSED/);
+  });
+
+  it('round-trips MQTT over WebSocket (wsPort) with a real mqtt client, both ways with a TCP client', async () => {
+    const wsPort = await freePort();
+    await helper.load(brokerNode, brokerFlow(port, { wsPort: String(wsPort) }));
+    await waitListening(port);
+    await waitListening(wsPort);
+    const ws = track(await connectTo(`ws://127.0.0.1:${wsPort}`));
+    const tcp = track(await connect(port));
+    await ws.subscribeAsync('gridflow/ws/in');
+    await tcp.subscribeAsync('gridflow/ws/out');
+    const atWs = nextMessage(ws);
+    await tcp.publishAsync('gridflow/ws/in', 'from tcp', { qos: 1 });
+    assert.deepEqual(await atWs, { topic: 'gridflow/ws/in', payload: 'from tcp', retain: false, qos: 0 });
+    const atTcp = nextMessage(tcp);
+    await ws.publishAsync('gridflow/ws/out', 'from ws', { qos: 1 });
+    assert.equal((await atTcp).payload, 'from ws');
+    assert.equal(lastStatusText('b1'), `2 clients :${port}`);
+  });
+
+  it('refuses anonymous clients from a non-loopback address by default (TCP and WebSocket), unless anonymous is "always"', async () => {
+    const address = nonLoopbackAddress();
+    const wsPort = await freePort();
+    await helper.load(brokerNode, brokerFlow(port, { bind: '0.0.0.0', wsPort: String(wsPort) }));
+    await waitListening(port);
+    await waitListening(wsPort);
+    await assert.rejects(connectTo(`mqtt://${address}:${port}`), /Not authorized/i);
+    await assert.rejects(connectTo(`ws://${address}:${wsPort}`), /Not authorized/i);
+    track(await connect(port)); // loopback: still fine
+    await helper.unload();
+    await helper.load(
+      brokerNode,
+      brokerFlow(port, { bind: '0.0.0.0', wsPort: String(wsPort), anonymous: 'always' }),
+    );
+    await waitListening(port);
+    await waitListening(wsPort);
+    track(await connectTo(`mqtt://${address}:${port}`));
+    track(await connectTo(`ws://${address}:${wsPort}`));
+  });
+
+  it('treats a WebSocket forwarded by a reverse proxy on this host (X-Forwarded-For, Forwarded) as remote', async () => {
+    const wsPort = await freePort();
+    await helper.load(brokerNode, brokerFlow(port, { wsPort: String(wsPort) }));
+    await waitListening(wsPort);
+    const url = `ws://127.0.0.1:${wsPort}`;
+    for (const headers of [
+      { 'X-Forwarded-For': '203.0.113.9, 127.0.0.1' },
+      { Forwarded: 'for=203.0.113.9;proto=http' },
+    ])
+      await assert.rejects(connectTo(url, { wsOptions: { headers } }), /Not authorized/i);
+    track(await connectTo(url, { wsOptions: { headers: { 'X-Forwarded-For': '127.0.0.1' } } }));
+  });
+
+  it('compares user names and passwords as digests: any length, Buffer or string', () => {
+    const expected = { username: 'grid', password: 's3cret' };
+    assert.equal(credentialsMatch({ username: 'grid', password: Buffer.from('s3cret') }, expected), true);
+    assert.equal(credentialsMatch({ username: 'grid', password: 's3cret' }, expected), true);
+    for (const password of ['s3cre', 's3cret!', '', undefined, 'x'.repeat(10_000)])
+      assert.equal(credentialsMatch({ username: 'grid', password }, expected), false);
+    assert.equal(credentialsMatch({ username: 'gri', password: 's3cret' }, expected), false);
   });
 
   it('reports a clear error when the port is taken', async () => {

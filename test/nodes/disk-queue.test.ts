@@ -3,6 +3,8 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DiskQueue } from '../../nodes/shared/disk-queue';
+import { InfluxWriter } from '../../nodes/shared/influx-writer';
+import { mountTmpfs, remountReadOnly, unmount } from '../harness/tmpfs';
 
 describe('disk queue', () => {
   let dir: string;
@@ -17,7 +19,7 @@ describe('disk queue', () => {
     const reopened = new DiskQueue<{ db: string }>(dir, 1e6);
     const seen: string[] = [];
     for (let e = reopened.oldest(); e; e = reopened.oldest()) {
-      const { meta, body } = reopened.read(e);
+      const { meta, body } = reopened.read(e)!;
       seen.push(`${meta.db}:${body.toString().trim()}`);
       reopened.remove(e);
     }
@@ -46,5 +48,138 @@ describe('disk queue', () => {
     assert.equal(reopened.count, 1);
     assert.equal(reopened.points, 1);
     assert.equal(readdirSync(dir).filter((f) => f.endsWith('.tmp')).length, 0);
+  });
+});
+
+describe('disk queue faults: nothing thrown but from append, unreadable files quarantined', () => {
+  let dir: string;
+  let faults: string[];
+  const record = (message: string) => faults.push(message);
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gridflow-dqf-'));
+    faults = [];
+  });
+  afterEach(() => {
+    unmount(join(dir, 'buf'));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('quarantines a file with a corrupt header at start (renamed, not deleted) and reads the next', () => {
+    writeFileSync(join(dir, '0000001000000001-2.lpq'), 'garbage without a header line');
+    writeFileSync(join(dir, '0000001000000002-1.lpq'), '{"database":"gridflow"}\nm v=1 1\n');
+    const q = new DiskQueue<{ database: string }>(dir, 1e6, record);
+    assert.equal(q.count, 2);
+    const first = q.oldest()!;
+    assert.equal(q.read(first), undefined);
+    assert.equal(q.quarantinedPoints, 2);
+    assert.equal(q.lastFaultCode, 'corrupt file');
+    assert.match(
+      faults[0],
+      /0000001000000001-2\.lpq is unreadable \(no valid header\): 2 point\(s\) quarantined/,
+    );
+    const second = q.oldest()!;
+    assert.deepEqual(q.read(second)!.meta, { database: 'gridflow' });
+    assert.deepEqual(readdirSync(dir).sort(), ['0000001000000001-2.lpq.corrupt', '0000001000000002-1.lpq']);
+    assert.equal(q.points, 1);
+  });
+
+  it('quarantines a truncated file: fewer lines than its name says', () => {
+    writeFileSync(join(dir, '0000001000000001-3.lpq'), '{}\nm v=1 1\nm v=2 2\nm v=');
+    writeFileSync(join(dir, '0000001000000002-1.lpq'), '{"database":"gridflow"}');
+    const q = new DiskQueue(dir, 1e6, record);
+    assert.equal(q.read(q.oldest()!), undefined);
+    assert.equal(q.read(q.oldest()!), undefined);
+    assert.equal(q.count, 0);
+    assert.equal(q.quarantinedPoints, 4);
+    assert.match(faults[0], /truncated \(2 of 3 lines\)/);
+    assert.equal(readdirSync(dir).filter((f) => f.endsWith('.corrupt')).length, 2);
+  });
+
+  it('opens without throwing when its directory is a file, and says why', () => {
+    const file = join(dir, 'buf');
+    writeFileSync(file, 'not a directory');
+    const q = new DiskQueue(file, 1e6, record);
+    assert.equal(q.count, 0);
+    assert.match(q.lastFault, /cannot open the buffer .*buf: (EEXIST|ENOTDIR)/);
+    assert.throws(() => q.append({}, 'm v=1 1\n', 1), /EEXIST|ENOTDIR/);
+    assert.equal(q.count, 0);
+  });
+
+  it('throws ENOSPC from append on a full disk, leaves no temp file, keeps its counts, and stores again once there is room', () => {
+    const buf = join(dir, 'buf');
+    mountTmpfs(buf, '64k');
+    const q = new DiskQueue(buf, 1e9, record);
+    const body = 'm v=1 1\n'.repeat(1000); // 8 kB
+    let stored = 0;
+    assert.throws(() => {
+      for (;;) {
+        q.append({}, body, 1000);
+        stored++;
+      }
+    }, /ENOSPC/);
+    assert.ok(stored >= 3 && stored <= 8, `stored ${stored}`);
+    assert.equal(q.count, stored);
+    assert.equal(q.points, stored * 1000);
+    assert.equal(q.lastFaultCode, 'ENOSPC');
+    assert.deepEqual(
+      readdirSync(buf).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
+    q.remove(q.oldest()!);
+    q.remove(q.oldest()!);
+    q.append({}, body, 1000);
+    assert.equal(q.lastFault, '');
+    assert.equal(q.count, stored - 1);
+  });
+
+  it('forgets a sent batch whose file a read-only disk will not let go, without throwing', () => {
+    const buf = join(dir, 'buf');
+    mountTmpfs(buf, '64k');
+    const q = new DiskQueue(buf, 1e9, record);
+    q.append({}, 'm v=1 1\n', 1);
+    q.append({}, 'm v=2 2\n', 1);
+    remountReadOnly(buf);
+    q.remove(q.oldest()!);
+    assert.equal(q.count, 1);
+    assert.equal(q.lastFaultCode, 'EROFS');
+    assert.throws(() => q.append({}, 'm v=3 3\n', 1), /EROFS/);
+    assert.equal(q.read(q.oldest()!)!.body.toString(), 'm v=2 2\n');
+  });
+});
+
+describe('influx writer when the disk refuses every batch', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gridflow-dqw-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps batches in memory up to its bound, drops the oldest beyond it, counts and reports them', async () => {
+    const notADirectory = join(dir, 'buf');
+    writeFileSync(notADirectory, 'a file where the buffer directory should be');
+    const faults: string[] = [];
+    const dropped: number[] = [];
+    const writer = new InfluxWriter({
+      client: undefined, // no server: every batch is meant for the disk
+      precision: 'ms',
+      batchSize: 100,
+      flushMs: 60_000,
+      bufferDir: notADirectory,
+      bufferBytes: 1e6,
+      memoryBytes: 3000, // room for two batches of 100 lines of 11-12 bytes
+      onDiskFault: (m) => faults.push(m),
+      onDropped: (n) => dropped.push(n),
+    });
+    for (let i = 0; i < 1000; i++) writer.add('', {}, `m v=${i} ${i}`);
+    assert.equal(writer.overflowPoints, 200);
+    assert.equal(writer.unacknowledgedPoints, 200);
+    assert.equal(writer.droppedPoints, 800);
+    assert.equal(
+      dropped.reduce((a, b) => a + b, 0),
+      800,
+    );
+    assert.match(writer.diskFaultCode, /EEXIST|ENOTDIR/);
+    assert.match(faults.join('\n'), /cannot (open the buffer|store a batch in) .*buf: (EEXIST|ENOTDIR)/);
+    await writer.close(Date.now());
+    assert.equal(writer.droppedPoints, 1000);
+    assert.match(faults.at(-1)!, /closing: 200 point\(s\) could not be stored on disk/);
   });
 });
