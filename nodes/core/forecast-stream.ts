@@ -145,10 +145,9 @@ export class ForecastStream {
   }
 
   /**
-   * Takes an admitted sample and returns the steps the watermark (newest − lateness)
-   * reached, oldest first. With lateness 0 a sample's step is taken at once unless it is
-   * stamped before the step's nominal time. The first sample of a step is kept; a second
-   * with the same time is a duplicate.
+   * Takes an admitted sample and returns the steps whose samples the watermark (newest −
+   * lateness) reached, oldest first; with lateness 0 a sample is taken at once. Of two
+   * samples held for one step the earlier is kept.
    */
   add(timeMs: number, value: number): ObserveResult[] {
     const step = this.series.stepOf(timeMs);
@@ -166,7 +165,9 @@ export class ForecastStream {
   }
 
   private release(throughMs: number): ObserveResult[] {
-    const due = [...this.held.keys()].filter((step) => this.series.timeOf(step) <= throughMs);
+    // By the sample's own time, not its step's nominal time: an hourly reading at 12:53 is
+    // the 13:00 step and is taken at once with lateness 0.
+    const due = [...this.held].filter(([, [timeMs]]) => timeMs <= throughMs).map(([step]) => step);
     due.sort((a, b) => a - b);
     const results: ObserveResult[] = [];
     for (const step of due) {

@@ -222,6 +222,15 @@ describe('forecaster in event time', () => {
     });
   });
 
+  it('forecasts at once from a live reading stamped before its step (12:53 is the 13:00 step) with lateness 0', async () => {
+    const node = await load({ model: 'persistence' });
+    const out = feed(node, [sampleMsg({ timeMs: T0 + 12 * H - 7 * 60_000, value: 5 })]);
+    assert.deepEqual(
+      out.forecasts.map((f) => f.time),
+      [new Date(T0 + 12 * H).toISOString()],
+    );
+  });
+
   it('refuses a sample stamped more than maxFutureSeconds ahead of the clock; it does not stop the key', async () => {
     const clock = sinon.useFakeTimers({ now: T0 + 2 * H });
     try {
