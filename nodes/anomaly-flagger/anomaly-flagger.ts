@@ -12,6 +12,32 @@ import {
 import { failOnBadConfig } from '../shared/config-failure';
 import { migrateConfig } from '../shared/config-migrations';
 import { ANOMALY_FLAGGER_MIGRATIONS } from './migrations';
+import { EventOrderBuffer } from '../core/event-order';
+import { toEpochMs } from '../core/timestamp';
+
+/** Stream mode in event time: blank timeProperty = arrival order, as before. */
+interface StreamTimeConfig {
+  timeProperty?: string;
+  latenessSeconds?: string | number;
+  idleSeconds?: string | number;
+  maxFutureSeconds?: string | number;
+}
+
+interface StreamTime {
+  timeProperty: string;
+  latenessMs: number;
+  idleMs: number;
+  maxFutureMs: number;
+}
+
+function parseStreamTime(config: StreamTimeConfig): StreamTime {
+  return {
+    timeProperty: (config.timeProperty ?? '').trim(),
+    latenessMs: configNumber(config.latenessSeconds, 'latenessSeconds', 0, { min: 0 }) * 1000,
+    idleMs: configNumber(config.idleSeconds, 'idleSeconds', 300, { min: 1 }) * 1000,
+    maxFutureMs: configNumber(config.maxFutureSeconds, 'maxFutureSeconds', 300, { min: 0 }) * 1000,
+  };
+}
 
 interface AnomalyFlaggerConfig extends NodeDef {
   mode: 'fleet' | 'stream';
@@ -66,13 +92,15 @@ function scoreFields(score: ZScore) {
 
 export = (RED: NodeAPI) => {
   useNodeRedSettings(RED);
-  function AnomalyFlaggerNode(this: Node, config: AnomalyFlaggerConfig) {
+  function AnomalyFlaggerNode(this: Node, config: AnomalyFlaggerConfig & StreamTimeConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
     let settings: Settings;
     let stream: StreamAnomalyDetector;
+    let time: StreamTime;
     try {
       settings = parseAllSettings(() => parseSettings(migrateConfig(config, ANOMALY_FLAGGER_MIGRATIONS)));
+      time = parseStreamTime(config);
       const saved = settings.mode === 'stream' ? loadState<StreamAnomalyState>(node) : undefined;
       stream = new StreamAnomalyDetector(settings.sigmas, settings.windowSize, settings.minCount, saved);
     } catch (err) {
@@ -85,8 +113,10 @@ export = (RED: NodeAPI) => {
     const showCounts = () =>
       showStatus(
         node,
-        flagged > 0 ? 'warn' : 'ok',
-        `${compactCount(flagged)} of ${compactCount(seen)} flagged`,
+        flagged > 0 || late > 0 ? 'warn' : 'ok',
+        late > 0
+          ? `${compactCount(flagged)} of ${compactCount(seen)} · ${compactCount(late)} late`
+          : `${compactCount(flagged)} of ${compactCount(seen)} flagged`,
       );
 
     function fleet(msg: Msg, send: Send, done: Done) {
@@ -119,12 +149,45 @@ export = (RED: NodeAPI) => {
       done();
     }
 
+    const order = new EventOrderBuffer<{ msg: Msg; value: number }>({
+      latenessMs: time.latenessMs,
+      maxFutureMs: time.maxFutureMs,
+    });
+    const lateKeys = new Set<string>();
+    let late = 0;
+    let lastInputMs = Date.now();
+
     function streamOne(msg: Msg, send: Send, done: Done) {
       const read = readNumber(readMsgPath(RED, msg, settings.property), settings.property);
       if (!read.ok) return done(new Error(read.reason));
       const key = readKey(readMsgPath(RED, msg, settings.keyProperty));
       if (key === undefined) return done(new Error(`${settings.keyProperty} must be a string or number key`));
-      const score = stream.check(key, read.value);
+      if (!time.timeProperty) {
+        score(key, read.value, msg, send);
+        return done();
+      }
+      const timeMs = toEpochMs(readMsgPath(RED, msg, time.timeProperty));
+      if (timeMs === undefined)
+        return done(new Error(`msg.${time.timeProperty} is not a time (ISO string, Date or epoch ms)`));
+      lastInputMs = Date.now();
+      const result = order.add(key, timeMs, { msg, value: read.value }, lastInputMs);
+      if (!result.ok && result.kind === 'future')
+        return done(new Error(`${result.reason}; raise maxFutureSeconds if the clocks differ`));
+      if (!result.ok) {
+        late++;
+        if (!lateKeys.has(key))
+          node.warn(`key "${key}": ${result.reason}; not scored (raise latenessSeconds)`);
+        lateKeys.add(key);
+        showCounts();
+        return done();
+      }
+      for (const held of result.released) score(key, held.value, held.msg, send);
+      done();
+    }
+
+    /** Scores one value in its key's (event-time) order and sends the msg with the flags. */
+    function score(key: string, value: number, msg: Msg, send: Send) {
+      const score = stream.check(key, value);
       const fields = { ...scoreFields(score), count: score.count };
       // The flags go beside the value: into payload for payload.value, onto msg for payload.
       const parentPath = settings.property.split('.').slice(0, -1).join('.');
@@ -135,8 +198,24 @@ export = (RED: NodeAPI) => {
       if (score.anomaly) flagged++;
       send([msg, score.anomaly ? RED.util.cloneMessage(msg) : null]);
       showCounts();
-      done();
     }
+
+    const releaseAll = (send: Send, key?: string) => {
+      for (const [k, items] of order.flush(key))
+        for (const held of items) score(k, held.value, held.msg, send);
+    };
+    // The wall clock's one job in stream mode: values held for the lateness of keys that
+    // had no input for idleSeconds are scored then.
+    const idle =
+      settings.mode === 'stream' && time.timeProperty && time.latenessMs > 0
+        ? setInterval(
+            () => {
+              if (order.heldCount > 0 && Date.now() - lastInputMs >= time.idleMs)
+                releaseAll((out) => node.send(out ?? undefined));
+            },
+            Math.min(time.idleMs, 60_000),
+          )
+        : undefined;
 
     node.on('input', (input, nodeSend, done: Done) => {
       const msg = input as Msg;
@@ -144,16 +223,23 @@ export = (RED: NodeAPI) => {
       if (msg.reset) {
         const key = readKey(readMsgPath(RED, msg, settings.keyProperty));
         stream.reset(key ? key : undefined);
+        order.reset(key ? key : undefined);
         seen = 0;
+        late = 0;
         flagged = 0;
         showStatus(node, 'idle', 'reset');
         return done();
       }
       if (settings.mode === 'fleet') fleet(msg, send, done);
-      else streamOne(msg, send, done);
+      else if (msg.flush && msg.payload === undefined) {
+        const key = readKey(readMsgPath(RED, msg, settings.keyProperty));
+        releaseAll(send, key ? key : undefined);
+        done();
+      } else streamOne(msg, send, done);
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      if (idle) clearInterval(idle);
       if (settings.mode === 'stream') saveState(node, stream.toJSON());
       done();
     });

@@ -12,9 +12,13 @@
  * - mean = ∫value dt / covered time; energy = mean × bucket hours; count = readings in
  *   the bucket; filled = no reading in it; stale = some value in it was carried longer
  *   than `maxCarryMs`.
- * - Input may be unsorted: readings wait sorted until their bucket closes (data or clock
- *   past its end + grace, or a flush). A reading for a bucket already emitted is late.
+ * - Event time (docs/adr/0005-event-time.md): readings wait sorted until the key's
+ *   watermark (newest reading − grace) passes their bucket's end, or a flush. A reading
+ *   for a bucket already emitted is late; one stamped more than `maxFutureMs` ahead of the
+ *   wall clock is refused and does not move the watermark. `closeLive` is the idle
+ *   fallback for live keys that went quiet (the caller decides when a key is live).
  */
+import { DEFAULT_MAX_FUTURE_MS, EventClock, type Boundaries } from './event-time';
 import { localDayBounds } from './time-zone';
 
 export type ResampleMethod = 'locf' | 'linear';
@@ -25,7 +29,16 @@ export interface ResampleSettings {
   timeZone: string;
   /** Maximum carry-forward age before a bucket is marked stale; 0 = unlimited. */
   maxCarryMs: number;
+  /** The lateness: how far behind the key's newest reading a reading may arrive. */
   graceMs: number;
+  /** Readings stamped further ahead of the wall clock are refused (default 300 s). */
+  maxFutureMs?: number;
+}
+
+/** Why a reading was refused: late (its bucket was emitted) or bad input. */
+export interface Refusal {
+  kind: 'late' | 'future' | 'span';
+  reason: string;
 }
 
 export interface Bucket {
@@ -75,6 +88,14 @@ export function bucketAt(
   return { bucketId: k + 1, startMs, endMs: Math.min(startMs + bucketMs, dayEnd) };
 }
 
+/** Bucket boundaries of `bucketAt`: every bucket end, the last of a local day cut at midnight. */
+export function bucketBoundaries(bucketMs: number, timeZone: string): Boundaries {
+  return {
+    after: (t) => bucketAt(t, bucketMs, timeZone).endMs,
+    atOrBefore: (t) => bucketAt(t, bucketMs, timeZone).startMs,
+  };
+}
+
 /** Neumaier-compensated running sum. */
 class CompensatedSum {
   sum = 0;
@@ -96,12 +117,19 @@ export class CovResampler {
   private carry: { timeMs: number; value: number } | undefined;
   private frontierMs: number | undefined;
   private emitted = false;
+  /** Judges readings from the future; closing follows the sorted readings (`closeByData`). */
+  private readonly clock: EventClock;
 
   constructor(
     readonly settings: ResampleSettings,
     state?: CovResamplerState,
   ) {
     if (!(settings.bucketMs > 0)) throw new Error(`bucket length ${settings.bucketMs} ms must be > 0`);
+    this.clock = new EventClock(
+      { latenessMs: settings.graceMs, maxFutureMs: settings.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS },
+      bucketBoundaries(settings.bucketMs, settings.timeZone),
+      'start',
+    );
     if (state) {
       this.frontierMs = state.frontierMs ?? undefined;
       this.emitted = state.emitted;
@@ -122,14 +150,30 @@ export class CovResampler {
     return this.carry?.timeMs;
   }
 
-  /** Adds a reading; returns why it was refused, or undefined. */
-  add(timeMs: number, value: number): string | undefined {
+  /**
+   * Adds a reading; returns why it was refused, or undefined. `nowMs` is the wall clock
+   * for the future bound (omitted: no bound, as for a whole file resampled at once).
+   */
+  add(timeMs: number, value: number, nowMs = Infinity): Refusal | undefined {
+    const future = this.clock.admit(timeMs, nowMs);
+    if (!future.ok && future.kind === 'future') {
+      return {
+        kind: 'future',
+        reason: `reading ${future.reason}; raise maxFutureSeconds if the clocks differ`,
+      };
+    }
     const span = this.spanBucketsWith(timeMs);
     if (span > MAX_SPAN_BUCKETS) {
-      return `reading at ${new Date(timeMs).toISOString()} is ${Math.round(span)} buckets away from this key's other readings (at most ${MAX_SPAN_BUCKETS} are filled between readings); check its time, or send msg.reset for the key to start from it`;
+      return {
+        kind: 'span',
+        reason: `reading at ${new Date(timeMs).toISOString()} is ${Math.round(span)} buckets away from this key's other readings (at most ${MAX_SPAN_BUCKETS} are filled between readings); check its time, or send msg.reset for the key to start from it`,
+      };
     }
     if (this.emitted && this.frontierMs !== undefined && timeMs < this.frontierMs) {
-      return `reading at ${new Date(timeMs).toISOString()} is for a bucket already emitted (up to ${new Date(this.frontierMs).toISOString()}); raise graceSeconds to wait longer`;
+      return {
+        kind: 'late',
+        reason: `reading at ${new Date(timeMs).toISOString()} is for a bucket already emitted (up to ${new Date(this.frontierMs).toISOString()}); raise graceSeconds to wait longer`,
+      };
     }
     if (!this.emitted) {
       const start = bucketAt(timeMs, this.settings.bucketMs, this.settings.timeZone).startMs;
@@ -160,18 +204,20 @@ export class CovResampler {
     return (Math.max(newest, timeMs) - Math.min(oldest, timeMs)) / this.settings.bucketMs;
   }
 
-  /** Closes the buckets that the data has passed: end + grace ≤ newest reading. */
+  /** Closes the buckets that the watermark has passed: end ≤ newest reading − grace. */
   closeByData(): Bucket[] {
     const newest = this.pending > 0 ? this.times[this.times.length - 1] : undefined;
     return newest === undefined ? [] : this.closeThrough(newest - this.settings.graceMs);
   }
 
   /**
-   * Closes the buckets that the clock has passed (end + grace ≤ now), carrying the last
-   * value at most one day (or maxCarry, if longer) past the newest reading, so a key that
-   * fell silent does not emit forever; later buckets follow with the next reading.
+   * The idle fallback for a live key that went quiet (its readings are stamped about when
+   * they arrive, so the wall clock stands in for the next reading): closes the buckets
+   * whose end + grace the clock `nowMs` has passed, carrying the last value at most one
+   * day (or maxCarry, if longer) past the newest reading, so a dead sensor does not emit
+   * forever. Never called for replayed or historic data, which only data and flush close.
    */
-  closeByClock(nowMs: number): Bucket[] {
+  closeLive(nowMs: number): Bucket[] {
     const newest = this.newestTimeMs;
     if (newest === undefined) return [];
     const horizon = newest + Math.max(DAY_MS, this.settings.maxCarryMs);

@@ -122,6 +122,14 @@ export class EventClock {
   }
 
   /**
+   * Takes an admitted sample's time without closing periods: for callers that hold
+   * samples themselves and release what `watermarkMs` has reached.
+   */
+  note(timeMs: number): void {
+    if (timeMs > this.newest) this.newest = timeMs;
+  }
+
+  /**
    * Closes every period ending at or before `throughMs` (the idle fallback, `msg.flush`);
    * returns their boundaries oldest first, at most `limit`. Nothing before the first sample.
    */

@@ -1,9 +1,23 @@
 /**
  * The forecaster for one key, without Node-RED: a regular series of the last
  * `historySteps` values, a model trained on it, the forecast waiting for its actual, and
- * rolling accuracy. `observe()` takes one sample and says what to emit (see
- * docs/adr/0051-forecast-step-and-target-time.md).
+ * rolling accuracy. `observe()` takes one step's sample and says what to emit (see
+ * docs/adr/0051-forecast-step-and-target-time.md); `add()` first holds samples until the
+ * event-time watermark reaches their step, so shuffled input within the lateness gives the
+ * same forecasts (docs/adr/0005-event-time.md).
+ *
+ * Everything is decided by the data's own time: the first fit waits for a full history
+ * (`historySteps`), and the model is refitted when the data's clock passes `retrainAt`
+ * in `timeZone`, so a replay at full speed trains exactly as often as the same data live.
  */
+import {
+  DEFAULT_MAX_FUTURE_MS,
+  EventClock,
+  everyPeriod,
+  type Admission,
+  type EventClockState,
+} from './event-time';
+import { nextDailyLocalMs, type ClockTime } from './forecast-schedule';
 import { RollingAccuracy, type RollingAccuracyState } from './forecast-accuracy';
 import {
   createModel,
@@ -20,6 +34,14 @@ export interface ForecastSettings extends ModelOptions {
   stepMs: number;
   historySteps: number;
   accuracyWindow: number;
+  /** Daily refit time of the data's clock; undefined = fit once, refit only on request. */
+  retrainAt?: ClockTime;
+  /** IANA zone of `retrainAt` (default UTC). */
+  timeZone?: string;
+  /** How long `add()` holds a sample for earlier ones that may still arrive (default 0). */
+  latenessMs?: number;
+  /** Samples stamped further ahead of the wall clock are refused (default 300 s). */
+  maxFutureMs?: number;
 }
 
 export interface Forecast {
@@ -64,6 +86,9 @@ export interface ForecastStreamState {
   accuracy: RollingAccuracyState;
   pending: Pending | null;
   trainedAtStep: number | null;
+  /** Samples held by `add()` until the watermark reaches their step, by step. */
+  held?: Array<[number, number, number]>;
+  clock?: EventClockState;
 }
 
 function modelKeyOf(s: ForecastSettings): string {
@@ -77,6 +102,11 @@ export class ForecastStream {
   private pending: Pending | null = null;
   /** Step of the newest value the model was last fitted on; null before the first fit. */
   trainedAtStep: number | null = null;
+  /** Data time at or after which the next step refits the model; null = not scheduled. */
+  nextRetrainMs: number | null = null;
+  /** Samples waiting for the watermark: step → [timeMs, value]. */
+  private held = new Map<number, [number, number]>();
+  private readonly clock: EventClock;
 
   constructor(
     readonly settings: ForecastSettings,
@@ -85,11 +115,67 @@ export class ForecastStream {
     this.series = new RegularSeries(settings.stepMs, settings.historySteps);
     this.model = createModel(settings.model, settings);
     this.accuracy = new RollingAccuracy(settings.accuracyWindow);
+    this.clock = new EventClock(
+      { latenessMs: settings.latenessMs ?? 0, maxFutureMs: settings.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS },
+      everyPeriod(settings.stepMs),
+    );
     if (state) this.restore(state);
   }
 
+  /**
+   * Values needed before the first fit: a full history (a model fitted on a handful of
+   * points forecasts worse than persistence until its next refit), never fewer than the
+   * model needs. Persistence has nothing to fit.
+   */
   get minHistory(): number {
-    return this.model.minHistory;
+    if (this.model.name === 'persistence') return this.model.minHistory;
+    return Math.max(this.model.minHistory, this.settings.historySteps);
+  }
+
+  /** Samples held for the watermark. */
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  /** Refuses a sample stamped too far ahead of the wall clock `nowMs` (it would stop the key). */
+  admit(timeMs: number, nowMs: number): Admission {
+    const verdict = this.clock.admit(timeMs, nowMs);
+    // Late samples are judged by their step (RegularSeries drops a step already taken).
+    return verdict.ok || verdict.kind === 'future' ? verdict : { ok: true };
+  }
+
+  /**
+   * Takes an admitted sample and returns the steps whose samples the watermark (newest −
+   * lateness) reached, oldest first; with lateness 0 a sample is taken at once. Of two
+   * samples held for one step the earlier is kept.
+   */
+  add(timeMs: number, value: number): ObserveResult[] {
+    const step = this.series.stepOf(timeMs);
+    const lastStep = this.series.lastStep;
+    if (lastStep !== null && step <= lastStep) return [this.observe(timeMs, value)];
+    const held = this.held.get(step);
+    if (held === undefined || timeMs < held[0]) this.held.set(step, [timeMs, value]);
+    this.clock.note(timeMs);
+    return this.release(this.clock.watermarkMs);
+  }
+
+  /** Takes every held sample now (msg.flush, idle fallback). */
+  flush(): ObserveResult[] {
+    return this.release(Infinity);
+  }
+
+  private release(throughMs: number): ObserveResult[] {
+    // By the sample's own time, not its step's nominal time: an hourly reading at 12:53 is
+    // the 13:00 step and is taken at once with lateness 0.
+    const due = [...this.held].filter(([, [timeMs]]) => timeMs <= throughMs).map(([step]) => step);
+    due.sort((a, b) => a - b);
+    const results: ObserveResult[] = [];
+    for (const step of due) {
+      const [timeMs, value] = this.held.get(step) as [number, number];
+      this.held.delete(step);
+      results.push(this.observe(timeMs, value));
+    }
+    return results;
   }
 
   /** True once the configured model is trained; until then forecasts are persistence. */
@@ -130,12 +216,15 @@ export class ForecastStream {
     if (added.kind === 'restart') {
       this.model = createModel(this.settings.model, this.settings);
       this.trainedAtStep = null;
+      this.nextRetrainMs = null;
       this.model.update(value);
-    } else if (this.model.fitted) {
-      for (const v of added.appended) this.model.update(v);
     } else {
       for (const v of added.appended) this.model.update(v);
-      if (this.series.length >= this.model.minHistory) this.retrain();
+      const stepTimeMs = this.series.timeOf(added.step);
+      const due = this.model.fitted
+        ? this.nextRetrainMs !== null && stepTimeMs >= this.nextRetrainMs
+        : this.series.length >= this.minHistory;
+      if (due) this.retrain();
     }
     let predicted = this.model.fitted ? this.model.predictNext() : value;
     let model: ModelName = this.model.fitted ? this.model.name : 'persistence';
@@ -160,10 +249,17 @@ export class ForecastStream {
 
   /** Fits the model on the kept history; false when there is not enough of it yet. */
   retrain(): boolean {
-    if (this.series.length < this.model.minHistory) return false;
+    if (this.series.length < this.model.minHistory || this.series.lastStep === null) return false;
     this.model.fit(this.series.values());
     this.trainedAtStep = this.series.lastStep;
+    this.scheduleRetrain(this.series.timeOf(this.series.lastStep));
     return true;
+  }
+
+  /** The next refit: the first `retrainAt` of the data's clock after `afterMs`. */
+  private scheduleRetrain(afterMs: number): void {
+    const at = this.settings.retrainAt;
+    this.nextRetrainMs = at ? nextDailyLocalMs(afterMs, at, this.settings.timeZone ?? 'UTC') : null;
   }
 
   toJSON(): ForecastStreamState {
@@ -175,6 +271,8 @@ export class ForecastStream {
       accuracy: this.accuracy.toJSON(),
       pending: this.pending ? { ...this.pending } : null,
       trainedAtStep: this.trainedAtStep,
+      held: [...this.held].map(([step, [timeMs, value]]) => [step, timeMs, value]),
+      clock: this.clock.toJSON(),
     };
   }
 
@@ -185,9 +283,13 @@ export class ForecastStream {
     this.series = series;
     this.accuracy = RollingAccuracy.fromJSON(state.accuracy, this.settings.accuracyWindow);
     this.pending = state.pending ? { ...state.pending } : null;
+    this.held = new Map((state.held ?? []).map(([step, timeMs, value]) => [step, [timeMs, value]]));
+    this.clock.restore(state.clock);
     if (state.modelKey === modelKeyOf(this.settings)) {
       this.model = modelFromJSON(state.model);
       this.trainedAtStep = state.trainedAtStep;
+      // Derived, not saved: a changed retrainAt applies from the last fit on.
+      if (state.trainedAtStep !== null) this.scheduleRetrain(series.timeOf(state.trainedAtStep));
     } else {
       const last = series.lastValue;
       if (last !== undefined) this.model.update(last);

@@ -7,6 +7,7 @@
  * holding a DST switch is an hour shorter or longer); periods of several days group
  * local calendar days.
  */
+import { DEFAULT_MAX_FUTURE_MS, EventClock } from './event-time';
 import { localDate, localDayBounds, localFields, localToEpochMs, assertTimeZone } from './time-zone';
 import {
   cleanTurbineSeries,
@@ -107,8 +108,12 @@ export class PeriodCalendar {
 export interface TurbineStatsOptions extends CleaningOptions {
   periodSeconds: number;
   timeZone: string;
-  /** Close a period once a row at or after its end arrives; off = only on flush. */
+  /** Close a period once the watermark (newest row − lateness) reaches its end; off = only on flush. */
   closeOnData: boolean;
+  /** How far behind the newest row a row may arrive and still count (default 0). */
+  latenessMs?: number;
+  /** Rows stamped further ahead of the wall clock are refused (default 300 s). */
+  maxFutureMs?: number;
   /** Row property the cleaned rows carry the power in [power_output]. */
   powerProperty?: string;
 }
@@ -185,12 +190,20 @@ export function summarize(
   return { min, max, mean, count, stdev: count > 1 ? Math.sqrt(squares / (count - 1)) : null };
 }
 
+/**
+ * Per-turbine period statistics in event time (docs/adr/0005-event-time.md): one fleet-wide
+ * watermark (newest row − lateness) closes a period for every turbine at once, so a day's
+ * msg holds the whole fleet and the same rows give the same days in any arrival order
+ * within the lateness. A row for a turbine-period already emitted is late.
+ */
 export class TurbineStats {
   private readonly calendar: PeriodCalendar;
   private readonly turbines = new Map<string, TurbineState>();
-  private watermark = -Infinity;
+  private readonly clock: EventClock;
   /** Rows dropped because their turbine-period was already emitted. */
   lateRows = 0;
+  /** Rows refused because they were stamped too far ahead of the wall clock. */
+  futureRows = 0;
 
   constructor(
     readonly options: TurbineStatsOptions,
@@ -207,8 +220,15 @@ export class TurbineStats {
       throw new Error(`minPower ${options.minPower} is above maxPower ${options.maxPower}`);
     }
     this.calendar = new PeriodCalendar(options.periodSeconds, options.timeZone);
+    const calendar = this.calendar;
+    this.clock = new EventClock(
+      { latenessMs: options.latenessMs ?? 0, maxFutureMs: options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS },
+      { after: (t) => calendar.bounds(t).end, atOrBefore: (t) => calendar.bounds(t).start },
+      'start',
+    );
     if (state) {
-      this.watermark = state.watermark ?? -Infinity;
+      // JSON turns −Infinity into null
+      if (state.watermark !== null && state.watermark !== undefined) this.clock.note(state.watermark);
       this.lateRows = 0;
       for (const t of state.turbines ?? []) {
         // JSON turns ±Infinity into null
@@ -221,8 +241,17 @@ export class TurbineStats {
     }
   }
 
-  /** Adds one row; returns false when it is late (its turbine-period was already emitted). */
-  add({ turbineId, timeMs, power, row }: TurbineRow): boolean {
+  /**
+   * Adds one row; returns false when it is late (its turbine-period was already emitted)
+   * or stamped more than maxFutureMs ahead of the wall clock `nowMs` (then it does not
+   * move the watermark; omit `nowMs` for no bound).
+   */
+  add({ turbineId, timeMs, power, row }: TurbineRow, nowMs = Infinity): boolean {
+    const verdict = this.clock.admit(timeMs, nowMs);
+    if (!verdict.ok && verdict.kind === 'future') {
+      this.futureRows++;
+      return false;
+    }
     const key = String(turbineId);
     let turbine = this.turbines.get(key);
     if (!turbine) this.turbines.set(key, (turbine = { id: turbineId, samples: [], closedUntil: -Infinity }));
@@ -232,13 +261,18 @@ export class TurbineStats {
     }
     const { start } = this.calendar.bounds(timeMs);
     turbine.samples.push({ timeMs, periodStart: start, power, row });
-    if (timeMs > this.watermark) this.watermark = timeMs;
+    this.clock.note(timeMs);
     return true;
   }
 
-  /** Periods the data has passed (when closing on data); empty otherwise. */
+  /** Periods the watermark has passed (when closing on data); empty otherwise. */
   closeReady(): ClosedPeriod[] {
-    return this.options.closeOnData ? this.close(this.watermark) : [];
+    return this.options.closeOnData ? this.close(this.clock.watermarkMs) : [];
+  }
+
+  /** Periods the newest row has passed, without waiting for the lateness (the idle fallback). */
+  closeIdle(): ClosedPeriod[] {
+    return this.options.closeOnData ? this.close(this.clock.newestMs) : [];
   }
 
   /** Closes every open period. */
@@ -262,7 +296,9 @@ export class TurbineStats {
       return end;
     };
     const powerKey = this.options.powerProperty ?? 'power_output';
-    for (const turbine of this.turbines.values()) {
+    // In id order, so a period's rows do not depend on which turbine's row arrived first.
+    const turbines = [...this.turbines.values()].sort((a, b) => compareIds(a.id, b.id));
+    for (const turbine of turbines) {
       if (turbine.samples.length === 0) continue;
       const closing = new Set<number>();
       for (const s of turbine.samples) {
@@ -328,13 +364,14 @@ export class TurbineStats {
   /** Forgets everything (msg.reset). */
   reset(): void {
     this.turbines.clear();
-    this.watermark = -Infinity;
+    this.clock.restore(undefined);
     this.lateRows = 0;
+    this.futureRows = 0;
   }
 
   toJSON(): TurbineStatsState {
     return {
-      watermark: this.watermark,
+      watermark: this.clock.newestMs,
       turbines: [...this.turbines.values()].map((t) => ({ ...t })),
     };
   }

@@ -1,6 +1,8 @@
 /**
  * cov-resampler: change-of-value readings → one msg per fixed bucket with the
  * time-weighted mean, energy, count and filled/stale flags (nodes/core/cov-resample.ts).
+ * Buckets close in event time (docs/adr/0005-event-time.md); the wall clock only bounds
+ * readings from the future and closes live keys that went quiet for idleSeconds.
  */
 import { CovResampler, type Bucket, type CovResamplerState, type ResampleMethod } from '../core/cov-resample';
 import { assertTimeZone } from '../core/time-zone';
@@ -22,7 +24,19 @@ interface CovResamplerConfig extends NodeDef {
   timezone?: string;
   maxCarrySeconds?: string | number;
   graceSeconds?: string | number;
+  idleSeconds?: string | number;
+  maxFutureSeconds?: string | number;
 }
+
+/** The newest reading of a key and when it arrived, for the idle fallback. */
+interface Arrival {
+  atMs: number;
+  newestMs: number;
+}
+
+/** Log lines kept apart per key and reason; the map is bounded, the oldest pair forgotten. */
+const LOG_EVERY_MS = 60_000;
+const LOGGED_PAIRS_MAX = 1000;
 
 type SavedState = Record<string, CovResamplerState>;
 
@@ -64,35 +78,51 @@ export = (RED: NodeAPI) => {
       timeZone,
       maxCarryMs: configNumber(config.maxCarrySeconds, 'maxCarrySeconds', 0, { min: 0 }) * 1000,
       graceMs: configNumber(config.graceSeconds, 'graceSeconds', 0, { min: 0 }) * 1000,
+      maxFutureMs: configNumber(config.maxFutureSeconds, 'maxFutureSeconds', 300, { min: 0 }) * 1000,
     };
+    const idleMs = configNumber(config.idleSeconds, 'idleSeconds', 60, { min: 1 }) * 1000;
     const property = config.property || 'payload';
-    const timeProperty = config.timeProperty ?? 'timestamp';
+    // Blank Time = arrival time, as in moving-window.
+    const timeProperty = (config.timeProperty ?? 'timestamp').trim();
     const keyProperty = config.keyProperty ?? 'topic';
     const keys = new Map<string, CovResampler>();
     for (const [key, state] of Object.entries(loadState<SavedState>(this) ?? {})) {
       keys.set(key, new CovResampler(settings, state));
     }
-    const reported = new Set<string>();
+    const arrivals = new Map<string, Arrival>();
+    const loggedAt = new Map<string, number>();
     let emitted = 0;
-    let refused = 0;
+    let bad = 0;
+    let late = 0;
 
     const resamplerFor = (key: string) => {
       let r = keys.get(key);
       if (r === undefined) keys.set(key, (r = new CovResampler(settings)));
       return r;
     };
-    const showCounts = () =>
+    const showCounts = () => {
+      const problems = [
+        bad > 0 ? `${compactCount(bad)} bad` : '',
+        late > 0 ? `${compactCount(late)} late` : '',
+      ]
+        .filter((t) => t !== '')
+        .join(' · ');
       showStatus(
         this,
-        refused > 0 ? 'warn' : 'ok',
-        `${compactCount(keys.size)} keys · ${compactCount(emitted)} out`,
+        problems ? 'warn' : 'ok',
+        `${compactCount(keys.size)} keys · ${problems || `${compactCount(emitted)} out`}`,
       );
-    const reportOnce = (key: string, text: string, msg: Msg, asError: boolean) => {
-      refused++;
-      if (reported.has(key)) return;
-      reported.add(key);
-      if (asError) this.error(`key "${key}": ${text}`, msg);
-      else this.warn(`key "${key}": ${text}`);
+    };
+    /** A warning at most once a minute per key and reason (late readings are not errors). */
+    const warnLimited = (key: string, kind: string, text: string) => {
+      const pair = `${kind}\u0000${key}`;
+      const now = Date.now();
+      const last = loggedAt.get(pair);
+      if (last !== undefined && now - last < LOG_EVERY_MS) return;
+      loggedAt.delete(pair);
+      if (loggedAt.size >= LOGGED_PAIRS_MAX) loggedAt.delete(loggedAt.keys().next().value as string);
+      loggedAt.set(pair, now);
+      this.warn(`key "${key}": ${text}`);
     };
     const emit = (send: Send, key: string, buckets: Bucket[]) => {
       if (buckets.length === 0) return;
@@ -108,11 +138,15 @@ export = (RED: NodeAPI) => {
     this.on('input', (input, nodeSend, done: Done) => {
       const msg = input as Msg;
       const send = nodeSend as Send;
+      const nowMs = Date.now();
       const key = readKey(readMsgPath(RED, msg, keyProperty));
-      if (key === undefined) {
-        reportOnce('', `msg.${keyProperty} is not a string or number key`, msg, true);
-        return done();
-      }
+      // Every bad msg fails through done(err), so a Catch node sees each one.
+      const fail = (reason: string) => {
+        bad++;
+        showCounts();
+        done(new Error(key === undefined ? reason : `key "${key}": ${reason}`));
+      };
+      if (key === undefined) return fail(`msg.${keyProperty} is not a string or number key`);
       if (msg.reset) {
         if (key) keys.delete(key);
         else keys.clear();
@@ -121,37 +155,50 @@ export = (RED: NodeAPI) => {
       }
       // One reading per msg, or payload = [{time, value}, ...] in any order.
       const raw = msg.payload;
+      const readTime = () => (timeProperty ? readMsgPath(RED, msg, timeProperty) : nowMs);
       const readings = Array.isArray(raw)
         ? Array.from(raw, (p: { time?: unknown; timestamp?: unknown; value?: unknown } | undefined) => ({
-            time: p?.time ?? p?.timestamp,
+            time: p?.time ?? p?.timestamp ?? (timeProperty ? undefined : nowMs),
             value: p?.value,
           }))
         : msg.flush && raw === undefined
           ? []
-          : [{ time: readMsgPath(RED, msg, timeProperty), value: readMsgPath(RED, msg, property) }];
+          : [{ time: readTime(), value: readMsgPath(RED, msg, property) }];
       const parsed: Array<{ timeMs: number; value: number }> = [];
+      const problems: string[] = [];
       for (const [i, r] of readings.entries()) {
         const where = Array.isArray(raw) ? `msg.payload[${i}]` : `msg`;
         const n = readNumber(r.value, Array.isArray(raw) ? `${where}.value` : `msg.${property}`);
         const t = toEpochMs(r.time);
-        if (!n.ok) reportOnce(key, n.reason, msg, true);
+        if (!n.ok) problems.push(n.reason);
         else if (t === undefined)
-          reportOnce(key, `${where} has no valid time (ISO string, Date or epoch ms)`, msg, true);
+          problems.push(
+            `${Array.isArray(raw) ? `${where}.time` : `msg.${timeProperty}`} is not a time (ISO string, Date or epoch ms; clear Time to use arrival time)`,
+          );
         else parsed.push({ timeMs: t, value: n.value });
       }
       const r = parsed.length > 0 ? resamplerFor(key) : keys.get(key);
       parsed.sort((a, b) => a.timeMs - b.timeMs);
+      let lateHere = 0;
       for (const p of parsed) {
-        const late = r?.add(p.timeMs, p.value);
-        if (late !== undefined) reportOnce(key, late, msg, false);
+        const refusal = r?.add(p.timeMs, p.value, nowMs);
+        if (refusal === undefined) continue;
+        if (refusal.kind === 'late') {
+          lateHere++;
+          warnLimited(key, 'late', refusal.reason);
+        } else problems.push(refusal.reason);
       }
-      if (r && parsed.length > 0) emit(send, key, r.closeByData());
+      late += lateHere;
+      if (r && parsed.length > lateHere) {
+        const newestMs = r.newestTimeMs;
+        if (newestMs !== undefined) arrivals.set(key, { atMs: nowMs, newestMs });
+        emit(send, key, r.closeByData());
+      }
       if (msg.flush) {
         const untilMs = msg.until === undefined ? undefined : toEpochMs(msg.until);
         if (msg.until !== undefined && untilMs === undefined) {
-          this.error(
+          problems.push(
             `msg.until "${String(msg.until)}" is not a time (ISO-8601, e.g. 2019-11-26T00:00:00Z)`,
-            msg,
           );
         } else {
           const targets = key === '' ? [...keys.entries()] : r ? [[key, r] as const] : [];
@@ -159,27 +206,35 @@ export = (RED: NodeAPI) => {
           save();
         }
       }
+      if (problems.length > 0) {
+        const more = problems.length > 1 ? ` (and ${problems.length - 1} more in this msg)` : '';
+        return fail(problems[0] + more);
+      }
       showCounts();
       done();
     });
 
-    const clock = everyAligned(
-      settings.bucketMs,
+    // The wall clock's one job: a live key (readings stamped within idleSeconds of their
+    // arrival) that has been quiet for idleSeconds gets its buckets closed as the clock
+    // passes their end + grace. Replayed and historic keys are closed by data and flush only.
+    const idle = everyAligned(
+      idleMs,
       () => {
         const now = Date.now();
-        for (const [key, r] of keys) emit((m) => this.send(m ?? undefined), key, r.closeByClock(now));
+        for (const [key, r] of keys) {
+          const arrival = arrivals.get(key);
+          if (!arrival || now - arrival.atMs < idleMs || arrival.atMs - arrival.newestMs > idleMs) continue;
+          emit((m) => this.send(m ?? undefined), key, r.closeLive(now));
+        }
         save();
         showCounts();
       },
-      {
-        offsetMs: settings.graceMs % settings.bucketMs,
-        onError: (err) => this.error(`closing buckets failed: ${(err as Error).message}`),
-      },
+      { onError: (err) => this.error(`closing idle keys failed: ${(err as Error).message}`) },
     );
     showCounts();
 
     this.on('close', (_removed: boolean, done: () => void) => {
-      clock.stop();
+      idle.stop();
       save();
       done();
     });

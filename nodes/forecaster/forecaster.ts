@@ -1,8 +1,14 @@
 import { assertTimeZone } from '../core/time-zone';
 import { isoUtc, toEpochMs } from '../core/timestamp';
 import { MODEL_NAMES, minHistoryOf, type ModelName } from '../core/forecast-models';
-import { nextDailyLocalMs, parseClockTime, type ClockTime } from '../core/forecast-schedule';
-import { ForecastStream, type ForecastSettings, type ForecastStreamState } from '../core/forecast-stream';
+import { parseClockTime } from '../core/forecast-schedule';
+import {
+  ForecastStream,
+  type ForecastSettings,
+  type ForecastStreamState,
+  type AccuracyOutput,
+  type ObserveResult,
+} from '../core/forecast-stream';
 import { configNumber } from '../shared/config-number';
 import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
@@ -20,6 +26,9 @@ interface ForecasterConfig extends NodeDef {
   accuracyWindow?: string | number;
   retrainAt?: string;
   timezone?: string;
+  latenessSeconds?: string | number;
+  idleSeconds?: string | number;
+  maxFutureSeconds?: string | number;
   property?: string;
   timeProperty?: string;
   keyProperty?: string;
@@ -29,8 +38,7 @@ interface Settings extends ForecastSettings {
   property: string;
   timeProperty: string;
   keyProperty: string;
-  retrainAt: ClockTime | undefined;
-  timezone: string;
+  idleMs: number;
 }
 
 interface SavedState {
@@ -55,6 +63,25 @@ function numberList(raw: unknown, name: string, fallback: number[]): number[] {
   return items.map((item) => configNumber(item, name, NaN));
 }
 
+function accuracyMsg(key: string, accuracy: AccuracyOutput): Msg {
+  return {
+    topic: key,
+    payload: {
+      time: isoUtc(accuracy.targetTimeMs),
+      target_time: isoUtc(accuracy.targetTimeMs),
+      forecast: accuracy.forecast,
+      actual: accuracy.actual,
+      error: accuracy.error,
+      abs_error: accuracy.absError,
+      mae: accuracy.mae,
+      rmse: accuracy.rmse,
+      skill: accuracy.skill,
+      n: accuracy.n,
+      model: accuracy.model,
+    },
+  } as Msg;
+}
+
 function parseSettings(config: ForecasterConfig): Settings {
   const model = (config.model || 'holt-winters') as ModelName;
   if (!MODEL_NAMES.includes(model))
@@ -75,7 +102,10 @@ function parseSettings(config: ForecasterConfig): Settings {
       integer: true,
     }),
     retrainAt: parseClockTime(config.retrainAt ?? '00:15'),
-    timezone,
+    timeZone: timezone,
+    latenessMs: configNumber(config.latenessSeconds, 'latenessSeconds', 0, { min: 0 }) * 1000,
+    idleMs: configNumber(config.idleSeconds, 'idleSeconds', 300, { min: 1 }) * 1000,
+    maxFutureMs: configNumber(config.maxFutureSeconds, 'maxFutureSeconds', 300, { min: 0 }) * 1000,
     property: config.property || 'payload',
     timeProperty: config.timeProperty ?? 'timestamp',
     keyProperty: config.keyProperty ?? 'topic',
@@ -132,8 +162,55 @@ export = (RED: NodeAPI) => {
     const stepText = (ms: number) =>
       settings.stepMs >= 60_000 ? isoUtc(ms).slice(11, 16) : isoUtc(ms).slice(11, 19);
 
-    this.on('input', (input, send, done: Done) => {
+    const lastArrival = new Map<string, number>();
+    const forecastMsgs = (key: string, stream: ForecastStream, results: ObserveResult[]): [Msg[], Msg[]] => {
+      const forecasts: Msg[] = [];
+      const accuracies: Msg[] = [];
+      for (const result of results) {
+        if (result.kind === 'dropped') {
+          showStatus(this, 'warn', `old step ${stepText(result.stepTimeMs)}`);
+          continue;
+        }
+        const { forecast, accuracy, filled } = result;
+        forecasts.push({
+          topic: key,
+          payload: {
+            time: isoUtc(forecast.timeMs),
+            target_time: isoUtc(forecast.targetTimeMs),
+            value: forecast.value,
+            model: forecast.model,
+          },
+          filled,
+        } as Msg);
+        if (accuracy) accuracies.push(accuracyMsg(key, accuracy));
+        if (!stream.ready) showStatus(this, 'warn', `persist ${stream.series.length}/${stream.minHistory}`);
+        else if (filled > 0)
+          showStatus(this, 'warn', `filled ${filled} → ${stepText(forecast.targetTimeMs)}`);
+        else showStatus(this, 'ok', `${SHORT[forecast.model]} → ${stepText(forecast.targetTimeMs)}`);
+      }
+      return [forecasts, accuracies];
+    };
+    /** Sends one msg per output port when there is a single result (the common case), else arrays. */
+    const sendAll = (
+      send: (msgs: (Msg | Msg[] | null)[]) => void,
+      [forecasts, accuracies]: [Msg[], Msg[]],
+    ) => {
+      if (forecasts.length === 0 && accuracies.length === 0) return;
+      const port = (msgs: Msg[]) => (msgs.length === 0 ? null : msgs.length === 1 ? msgs[0] : msgs);
+      send([port(forecasts), port(accuracies)]);
+    };
+    const flushKeys = (send: (msgs: (Msg | Msg[] | null)[]) => void, only?: string) => {
+      for (const [key, stream] of streams) {
+        if (only !== undefined && key !== only) continue;
+        if (stream.heldCount === 0) continue;
+        sendAll(send, forecastMsgs(key, stream, stream.flush()));
+        persist(key);
+      }
+    };
+
+    this.on('input', (input, nodeSend, done: Done) => {
       const msg = input as Msg;
+      const send = nodeSend as (msgs: (Msg | Msg[] | null)[]) => void;
       try {
         const key = readKey(readMsgPath(RED, msg, settings.keyProperty));
         if (msg.reset) {
@@ -148,10 +225,15 @@ export = (RED: NodeAPI) => {
           showStatus(this, 'ok', `retrained ${trained}`);
           return done();
         }
+        if (msg.flush && msg.payload === undefined) {
+          flushKeys(send, key || undefined);
+          return done();
+        }
         if (key === undefined) throw new Error(`msg.${settings.keyProperty} must be a string or number key`);
         const value = readNumber(readMsgPath(RED, msg, settings.property), `msg.${settings.property}`);
         if (!value.ok) throw new Error(value.reason);
-        let timeMs = Date.now();
+        const nowMs = Date.now();
+        let timeMs = nowMs;
         if (settings.timeProperty) {
           const raw = readMsgPath(RED, msg, settings.timeProperty);
           const t = toEpochMs(raw);
@@ -168,46 +250,19 @@ export = (RED: NodeAPI) => {
           stream = new ForecastStream(settings);
           streams.set(key, stream);
         }
-        const result = stream.observe(timeMs, value.value);
-        if (result.kind === 'dropped') {
-          showStatus(this, 'warn', `old step ${stepText(result.stepTimeMs)}`);
-          return done();
+        const admission = stream.admit(timeMs, nowMs);
+        if (!admission.ok)
+          throw new Error(`${admission.reason}; raise maxFutureSeconds if the clocks differ`);
+        lastArrival.set(key, nowMs);
+        const out = forecastMsgs(key, stream, stream.add(timeMs, value.value));
+        if (msg.flush) {
+          const [forecasts, accuracies] = forecastMsgs(key, stream, stream.flush());
+          out[0].push(...forecasts);
+          out[1].push(...accuracies);
         }
-        const { forecast, accuracy, filled } = result;
-        const out1: Msg = {
-          topic: key,
-          payload: {
-            time: isoUtc(forecast.timeMs),
-            target_time: isoUtc(forecast.targetTimeMs),
-            value: forecast.value,
-            model: forecast.model,
-          },
-          filled,
-        } as Msg;
-        const out2: Msg | null = accuracy
-          ? ({
-              topic: key,
-              payload: {
-                time: isoUtc(accuracy.targetTimeMs),
-                target_time: isoUtc(accuracy.targetTimeMs),
-                forecast: accuracy.forecast,
-                actual: accuracy.actual,
-                error: accuracy.error,
-                abs_error: accuracy.absError,
-                mae: accuracy.mae,
-                rmse: accuracy.rmse,
-                skill: accuracy.skill,
-                n: accuracy.n,
-                model: accuracy.model,
-              },
-            } as Msg)
-          : null;
         persist(key);
-        if (!stream.ready) showStatus(this, 'warn', `persist ${stream.series.length}/${stream.minHistory}`);
-        else if (filled > 0)
-          showStatus(this, 'warn', `filled ${filled} → ${stepText(forecast.targetTimeMs)}`);
-        else showStatus(this, 'ok', `${SHORT[forecast.model]} → ${stepText(forecast.targetTimeMs)}`);
-        send([out1, out2]);
+        if (stream.heldCount > 0 && out[0].length === 0) showStatus(this, 'busy', `held ${stream.heldCount}`);
+        sendAll(send, out);
         done();
       } catch (err) {
         showStatus(this, 'warn', 'bad input');
@@ -215,27 +270,24 @@ export = (RED: NodeAPI) => {
       }
     });
 
-    let timer: NodeJS.Timeout | undefined;
-    const schedule = () => {
-      if (!settings.retrainAt) return;
-      const due = nextDailyLocalMs(Date.now(), settings.retrainAt, settings.timezone);
-      timer = setTimeout(() => {
-        try {
-          const trained = retrain();
-          showStatus(this, 'ok', `retrained ${trained}`);
-        } catch (err) {
-          this.error(`scheduled retrain failed: ${(err as Error).message}`);
+    // The one use of the wall clock: samples held for the lateness of a key that went
+    // quiet are released after idleSeconds without new samples.
+    const idleTimer = setInterval(
+      () => {
+        const nowMs = Date.now();
+        for (const [key, stream] of streams) {
+          if (stream.heldCount === 0 || nowMs - (lastArrival.get(key) ?? 0) < settings.idleMs) continue;
+          sendAll((msgs) => this.send(msgs), forecastMsgs(key, stream, stream.flush()));
+          persist(key);
         }
-        schedule();
-      }, due - Date.now());
-    };
-    schedule();
+      },
+      Math.min(settings.idleMs, 60_000),
+    );
     persist();
     showStatus(this, 'idle', streams.size > 0 ? `restored ${streams.size}` : 'waiting');
 
     this.on('close', (_removed: boolean, done: () => void) => {
-      if (timer) clearTimeout(timer);
-      timer = undefined;
+      clearInterval(idleTimer);
       persist();
       done();
     });

@@ -23,6 +23,9 @@ interface TurbineStatsConfig extends NodeDef {
   maxPower: string | number;
   madThreshold: string | number;
   closeOnData: boolean;
+  latenessSeconds?: string | number;
+  idleSeconds?: string | number;
+  maxFutureSeconds?: string | number;
 }
 
 interface Settings {
@@ -30,6 +33,7 @@ interface Settings {
   timePath: string[];
   powerPath: string[];
   options: TurbineStatsOptions;
+  idleMs: number;
 }
 
 const WARNINGS_PER_MSG = 5;
@@ -55,7 +59,10 @@ function parseSettings(config: TurbineStatsConfig): Settings {
       madThreshold: configNumber(config.madThreshold, 'madThreshold', DEFAULT_MAD_THRESHOLD, { min: 0 }),
       closeOnData: config.closeOnData !== false,
       powerProperty,
+      latenessMs: configNumber(config.latenessSeconds, 'latenessSeconds', 0, { min: 0 }) * 1000,
+      maxFutureMs: configNumber(config.maxFutureSeconds, 'maxFutureSeconds', 300, { min: 0 }) * 1000,
     },
+    idleMs: configNumber(config.idleSeconds, 'idleSeconds', 300, { min: 1 }) * 1000,
   };
 }
 
@@ -83,6 +90,7 @@ export = (RED: NodeAPI) => {
     }
     let emitted = 0;
     let rejected = 0;
+    const maxFutureSeconds = (settings.options.maxFutureMs ?? 0) / 1000;
 
     const emit = (send: Send, periods: ClosedPeriod[]) => {
       for (const p of periods) {
@@ -121,6 +129,8 @@ export = (RED: NodeAPI) => {
       }
       const problems: string[] = [];
       const lateBefore = stats.lateRows;
+      const nowMs = Date.now();
+      lastInputMs = nowMs;
       rows.forEach((row, index) => {
         if (row === null || typeof row !== 'object') {
           problems.push(`row ${index} is not an object`);
@@ -135,7 +145,14 @@ export = (RED: NodeAPI) => {
         if (!validId) problems.push(`row ${index}: ${settings.turbinePath.join('.')} is missing`);
         else if (timeMs === undefined)
           problems.push(`row ${index}: ${settings.timePath.join('.')} cannot be read`);
-        else stats.add({ turbineId, timeMs, power: readPath(record, settings.powerPath), row: record });
+        else {
+          const future = stats.futureRows;
+          stats.add({ turbineId, timeMs, power: readPath(record, settings.powerPath), row: record }, nowMs);
+          if (stats.futureRows > future)
+            problems.push(
+              `row ${index}: ${settings.timePath.join('.')} is more than ${maxFutureSeconds} s ahead of the clock (raise maxFutureSeconds if the clocks differ)`,
+            );
+        }
       });
       rejected += problems.length;
       for (const p of problems.slice(0, WARNINGS_PER_MSG)) node.warn(`${p}; row left out`);
@@ -150,7 +167,24 @@ export = (RED: NodeAPI) => {
       done();
     });
 
+    // The wall clock's one job: when no rows came for idleSeconds, the periods the newest
+    // row has passed are emitted without waiting longer for the lateness.
+    let lastInputMs = Date.now();
+    const idle = setInterval(
+      () => {
+        if (stats.openRows === 0 || Date.now() - lastInputMs < settings.idleMs) return;
+        try {
+          emit((msgs) => node.send(msgs ?? undefined), stats.closeIdle());
+        } catch (err) {
+          node.error(`closing idle periods failed: ${(err as Error).message}`);
+        }
+        showProgress();
+      },
+      Math.min(settings.idleMs, 60_000),
+    );
+
     node.on('close', (_removed: boolean, done: () => void) => {
+      clearInterval(idle);
       saveState(node, stats.toJSON());
       done();
     });

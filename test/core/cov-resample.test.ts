@@ -193,7 +193,7 @@ describe('core COV resampler', () => {
     );
   });
 
-  it('closes a bucket when the clock passes its end plus grace, and refuses a reading for it afterwards', () => {
+  it('closes the bucket of a live key when the clock passes its end plus grace (idle fallback), and refuses a reading for it afterwards', () => {
     const r = new CovResampler({
       bucketMs: 1_800_000,
       method: 'locf',
@@ -202,18 +202,72 @@ describe('core COV resampler', () => {
       graceMs: 60_000,
     });
     r.add(T0 + 60_000, 5);
-    assert.deepEqual(r.closeByClock(T0 + 1_800_000 + 59_999), []);
+    assert.deepEqual(r.closeLive(T0 + 1_800_000 + 59_999), []);
     assert.deepEqual(
-      r.closeByClock(T0 + 1_800_000 + 60_000).map((b) => [b.bucketId, b.mean]),
+      r.closeLive(T0 + 1_800_000 + 60_000).map((b) => [b.bucketId, b.mean]),
       [[1, 5]],
     );
-    assert.match(r.add(T0 + 1_700_000, 7) ?? '', /already emitted/);
+    assert.match(r.add(T0 + 1_700_000, 7)?.reason ?? '', /already emitted/);
     const state = JSON.parse(JSON.stringify(r.toJSON()));
     const restored = new CovResampler(r.settings, state);
     assert.deepEqual(
-      restored.closeByClock(T0 + 3_600_000 + 60_000).map((b) => [b.bucketId, b.mean, b.filled]),
+      restored.closeLive(T0 + 3_600_000 + 60_000).map((b) => [b.bucketId, b.mean, b.filled]),
       [[2, 5, true]],
     );
+  });
+
+  it('refuses a reading stamped more than maxFutureMs ahead of the clock; it does not move the watermark', () => {
+    const r = new CovResampler({
+      bucketMs: 1_800_000,
+      method: 'locf',
+      timeZone: 'UTC',
+      maxCarryMs: 0,
+      graceMs: 0,
+    });
+    const now = T0 + 600_000;
+    assert.equal(r.add(T0, 1, now), undefined);
+    assert.deepEqual(r.add(Date.UTC(2099, 0, 1), 2, now)?.kind, 'future');
+    assert.equal(r.add(now + 300_000, 3, now), undefined, 'within 300 s is accepted');
+    assert.equal(r.closeByData().length, 0);
+    assert.equal(r.add(T0 + 1_800_000, 4, now + 1_800_000), undefined);
+    assert.deepEqual(
+      r.closeByData().map((b) => [b.bucketId, b.count]),
+      [[1, 2]],
+    );
+  });
+
+  it('gives the same buckets for in-order, replayed in batches and shuffled-within-grace input (determinism)', () => {
+    const settings = {
+      bucketMs: 600_000,
+      method: 'locf' as const,
+      timeZone: 'Europe/Zurich',
+      maxCarryMs: 0,
+      graceMs: 120_000,
+    };
+    const readings = Array.from({ length: 400 }, (_, i) => ({
+      timeMs: T0 + i * 37_000 + ((i * 7919) % 30_000),
+      value: (i * 31) % 17,
+    }));
+    const run = (batches: Array<typeof readings>) => {
+      const r = new CovResampler(settings);
+      const out: Bucket[] = [];
+      for (const batch of batches) {
+        for (const x of batch) assert.equal(r.add(x.timeMs, x.value), undefined);
+        out.push(...r.closeByData());
+      }
+      out.push(...r.flush());
+      return out;
+    };
+    const inOrder = run(readings.map((x) => [x]));
+    const batched = run([readings.slice(0, 150), readings.slice(150)]);
+    // Swap neighbours three apart: each reading is at most ~2 min behind the newest before it.
+    const shuffled = [...readings];
+    for (let i = 0; i + 2 < shuffled.length; i += 3)
+      [shuffled[i], shuffled[i + 2]] = [shuffled[i + 2], shuffled[i]];
+    const jittered = run(shuffled.map((x) => [x]));
+    assert.ok(inOrder.length > 20);
+    assert.deepEqual(batched, inOrder);
+    assert.deepEqual(jittered, inOrder);
   });
 
   it('refuses a reading so far from the others that filling the gap would exhaust memory', () => {
@@ -226,8 +280,8 @@ describe('core COV resampler', () => {
     });
     assert.equal(r.add(T0, 1), undefined);
     const far = T0 + (MAX_SPAN_BUCKETS + 1) * 1_800_000;
-    assert.match(r.add(far, 2) ?? '', /buckets away .* msg\.reset/);
-    assert.match(r.add(Date.UTC(1, 0, 1), 3) ?? '', /buckets away/);
+    assert.match(r.add(far, 2)?.reason ?? '', /buckets away .* msg\.reset/);
+    assert.match(r.add(Date.UTC(1, 0, 1), 3)?.reason ?? '', /buckets away/);
     assert.equal(
       r.add(T0 + (MAX_SPAN_BUCKETS - 2) * 1_800_000, 4),
       undefined,

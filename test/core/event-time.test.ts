@@ -64,6 +64,15 @@ describe('EventClock', () => {
     assert.deepEqual(again.advance(101 * MIN), [101 * MIN]);
   });
 
+  it('note() moves the watermark without closing periods, for callers that hold samples themselves', () => {
+    const clock = new EventClock({ latenessMs: 2, maxFutureMs: 0 }, everyPeriod(10));
+    clock.note(25);
+    clock.note(21);
+    assert.equal(clock.newestMs, 25);
+    assert.equal(clock.watermarkMs, 23);
+    assert.equal(clock.closedThroughMs, -Infinity);
+  });
+
   it('closes exactly the boundaries a naive scan finds, in any arrival order within the lateness', () => {
     fc.assert(
       fc.property(

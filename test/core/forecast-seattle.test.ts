@@ -116,7 +116,7 @@ describe('forecast models on the Seattle hourly temperature normals (walk-forwar
       `scored hours ${counts.join(', ')}`,
     );
     for (const s of scores.values())
-      assert.ok(s.warmupForecasts <= 48, `${s.model} warm-up ${s.warmupForecasts}`);
+      assert.ok(s.warmupForecasts < 120, `${s.model} warm-up ${s.warmupForecasts}`); // first fit on a full history
   });
 
   it('persistence has skill 0 against itself', () => {

@@ -40,6 +40,7 @@ describe('cov-resampler node', function () {
   });
 
   it('resamples the real unsorted COV file sent as one array and flushed: HalfHourId 1–48 with mean and energy', async () => {
+    clock.setSystemTime(DAY + 2 * 86_400_000); // the file is from the past
     await helper.load(covResamplerNode, flow());
     const out = collect();
     const rows = readFileSync(
@@ -76,7 +77,7 @@ describe('cov-resampler node', function () {
     );
   });
 
-  it('closes a bucket when the clock passes its end plus grace, carrying the value through empty buckets', async () => {
+  it('closes a live key that went quiet when the clock passes bucket end plus grace, carrying the value through empty buckets', async () => {
     await helper.load(covResamplerNode, flow({ graceSeconds: 60, maxCarrySeconds: 2400 }));
     const out = collect();
     const rs = helper.getNode('rs') as TestNode;
@@ -105,13 +106,10 @@ describe('cov-resampler node', function () {
     );
   });
 
-  it('reports bad readings with the msg, keeps good ones flowing and calls done once per msg', async () => {
+  it('fails every bad msg through done(err), counts them in the status, and keeps good readings flowing', async () => {
+    clock.setSystemTime(DAY + 86_400_000);
     await helper.load(covResamplerNode, flow());
     const rs = helper.getNode('rs') as TestNode;
-    const errors: unknown[][] = [];
-    (rs as unknown as NodeJS.EventEmitter).on('call:error', (call: { args: unknown[] }) =>
-      errors.push(call.args),
-    );
     const sent: Msg[] = [];
     const inputs = [
       { payload: 5, timestamp: DAY },
@@ -120,6 +118,7 @@ describe('cov-resampler node', function () {
       { payload: Infinity, timestamp: DAY + 3000 },
       { timestamp: DAY + 4000 },
       { payload: 7, timestamp: 'yesterday' },
+      { payload: 7, timestamp: Date.UTC(2099, 0, 1) },
       {
         payload: [
           { time: DAY + 900_000, value: 9 },
@@ -128,23 +127,108 @@ describe('cov-resampler node', function () {
       },
       { payload: 11, timestamp: DAY + 1_800_000 },
     ];
+    const errors: string[] = [];
     for (const m of inputs) {
       const done = sinon.spy();
       rs._inputCallback({ topic: 'k', ...m }, (o: Msg[][]) => sent.push(...o[0]), done);
       assert.equal(done.callCount, 1);
-      assert.equal(done.firstCall.args.length, 0);
+      if (done.firstCall.args[0]) errors.push(String(done.firstCall.args[0]));
     }
-    await flush();
-    assert.equal(errors.length, 1, 'reported once for the key');
-    assert.match(String(errors[0][0]), /msg.payload "abc" is not a number/);
+    assert.equal(errors.length, 7, 'each bad msg fails, not only the first of the key');
+    assert.match(errors[0], /key "k": msg.payload "abc" is not a number/);
+    assert.match(errors[4], /msg.timestamp is not a time .*clear Time to use arrival time/);
+    assert.match(errors[5], /ahead of the clock.*maxFutureSeconds/);
+    assert.match(errors[6], /msg.payload\[1\].value/);
     // Bucket 1 from the good readings only: 5 kW 00:00–00:15, 9 kW 00:15–00:30.
     assert.deepEqual(
       sent.map((m) => [m.payload.bucket_id, m.payload.mean, m.payload.count]),
       [[1, 7, 2]],
     );
+    assert.equal((rs.status as unknown as sinon.SinonSpy).lastCall.args[0].text, '1 keys · 7 bad');
+  });
+
+  it('reaches a Catch node with each bad msg', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+    await helper.load([covResamplerNode, catchNode], [
+      ...flow(),
+      { id: 'c1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper' },
+    ] as Parameters<typeof helper.load>[1]);
+    const caught: Msg[] = [];
+    helper.getNode('caught').on('input', (m: Msg) => caught.push(m));
+    const rs = helper.getNode('rs') as TestNode;
+    for (let i = 0; i < 3; i++) rs.receive({ topic: 'k', payload: 'bad', timestamp: DAY });
+    await flush();
+    assert.equal(caught.length, 3);
+  });
+
+  it('uses arrival time when Time is blank', async () => {
+    await helper.load(covResamplerNode, flow({ timeProperty: '' }));
+    const out = collect();
+    const rs = helper.getNode('rs') as TestNode;
+    rs.receive({ topic: 'k', payload: 4 }); // 00:10
+    clock.setSystemTime(DAY + 1_800_000 + 5000);
+    rs.receive({ topic: 'k', payload: 6 }); // 00:30:05 closes bucket 1
+    await flush();
+    assert.deepEqual(
+      out.map((m) => [m.payload.bucket_id, m.payload.mean, m.payload.count]),
+      [[1, 4, 1]],
+    );
+  });
+
+  it('closes buckets of a replayed key only by its data and flush, never by the wall clock', async () => {
+    clock.setSystemTime(DAY + 5 * 86_400_000);
+    await helper.load(covResamplerNode, flow({ idleSeconds: 60 }));
+    const out = collect();
+    const rs = helper.getNode('rs') as TestNode;
+    rs.receive({ topic: 'k', payload: 4, timestamp: DAY + 600_000 });
+    await flush();
+    await clock.tickAsync(2 * 86_400_000); // two days of silence
+    await flush();
+    assert.equal(out.length, 0);
+    rs.receive({ topic: 'k', payload: 6, timestamp: DAY + 86_400_000 + 60_000 }); // the next day's file
+    await flush();
+    assert.equal(out.length, 48);
+    assert.equal((rs.status as unknown as sinon.SinonSpy).lastCall.args[0].text, '1 keys · 48 out');
+  });
+
+  it('gives identical buckets live under fake timers, as a fast replay, and shuffled within the grace', async () => {
+    const readings = Array.from({ length: 300 }, (_, i) => ({
+      topic: 'k',
+      payload: (i * 31) % 17,
+      timestamp: DAY + 600_000 + i * 37_000 + ((i * 7919) % 30_000),
+    }));
+    const end = { topic: 'k', flush: true, until: new Date(DAY + 4 * 3_600_000).toISOString() };
+    const config = { bucketSeconds: 600, graceSeconds: 120, idleSeconds: 60 };
+    const run = async (msgs: Msg[], live: boolean) => {
+      await helper.load(covResamplerNode, flow(config));
+      const out = collect();
+      const rs = helper.getNode('rs') as TestNode;
+      for (const m of msgs) {
+        if (live && m.timestamp + 1000 > Date.now()) await clock.tickAsync(m.timestamp + 1000 - Date.now());
+        rs.receive(m);
+      }
+      if (live) await clock.tickAsync(1_800_000); // the idle fallback closes some of the rest live
+      rs.receive(end);
+      await flush();
+      await helper.unload();
+      return out.map((m) => m.payload);
+    };
+    const live = await run(readings, true);
+    clock.setSystemTime(DAY + 86_400_000);
+    const fast = await run(readings, false);
+    const shuffled = [...readings];
+    for (let i = 0; i + 2 < shuffled.length; i += 3)
+      [shuffled[i], shuffled[i + 2]] = [shuffled[i + 2], shuffled[i]];
+    const jittered = await run(shuffled, false);
+    assert.ok(live.length >= 20);
+    assert.deepEqual(fast, live);
+    assert.deepEqual(jittered, live);
   });
 
   it('saves its state on close and restores it after a restart', async () => {
+    clock.setSystemTime(DAY + 86_400_000);
     const saves = sinon.spy(nodeState, 'saveState');
     await helper.load(covResamplerNode, flow());
     (helper.getNode('rs') as TestNode).receive({ topic: 'k', payload: 4, timestamp: DAY + 60_000 });

@@ -27,7 +27,7 @@ function flow(extra: Record<string, unknown> = {}) {
       model: 'holt-winters',
       stepSeconds: 3600,
       season: 4,
-      historySteps: 12,
+      historySteps: 8,
       lags: [0, 1, 4],
       alphas: [0.3],
       accuracyWindow: 24,
@@ -288,29 +288,21 @@ describe('forecaster node', () => {
     assert.equal(fresh.accuracy, null);
   });
 
-  it('retrains every key daily at the configured local time', async () => {
-    const clock = sinon.useFakeTimers({
-      now: Date.UTC(2024, 0, 1, 22, 0),
-      toFake: ['setTimeout', 'clearTimeout', 'Date'],
-    });
-    try {
-      const n = await load({ retrainAt: '00:15', timezone: 'Europe/Copenhagen' });
-      for (let i = 0; i < 9; i++) drive(n, sample(i));
-      const trainedAt = () =>
-        (n.context().get('state') as { keys: Record<string, { trainedAtStep: number }> }).keys.seattle
-          .trainedAtStep;
-      assert.equal(trainedAt(), T0 / H + 7);
-      clock.tick(Date.UTC(2024, 0, 1, 23, 14, 59) - Date.now()); // 00:14:59 in Copenhagen (UTC+1)
-      assert.equal(trainedAt(), T0 / H + 7);
-      clock.tick(1000);
-      assert.equal(trainedAt(), T0 / H + 8);
-      assert.equal(lastStatusText(n), 'retrained 1');
-      drive(n, sample(9));
-      clock.tick(24 * H);
-      assert.equal(trainedAt(), T0 / H + 9);
-    } finally {
-      clock.restore();
-    }
+  it('retrains daily when the data clock passes retrainAt in the zone, not the wall clock', async () => {
+    const n = await load({ retrainAt: '00:15', timezone: 'Europe/Copenhagen' });
+    const trainedAt = () =>
+      (n.context().get('state') as { keys: Record<string, { trainedAtStep: number }> }).keys.seattle
+        .trainedAtStep;
+    for (let i = 0; i < 9; i++) drive(n, sample(i)); // first fit at the 8th step (07:00 UTC)
+    assert.equal(trainedAt(), T0 / H + 7);
+    for (let i = 9; i <= 23; i++) drive(n, sample(i)); // 23:00 UTC = 00:00 in Copenhagen
+    assert.equal(trainedAt(), T0 / H + 7);
+    drive(n, sample(24)); // 00:00 UTC = 01:00 Copenhagen: the first step at or after 00:15
+    assert.equal(trainedAt(), T0 / H + 24);
+    for (let i = 25; i < 48; i++) drive(n, sample(i));
+    assert.equal(trainedAt(), T0 / H + 24);
+    drive(n, sample(48));
+    assert.equal(trainedAt(), T0 / H + 48);
   });
 
   it('refuses a history too short for the model, with a clear error on every input', async () => {

@@ -169,6 +169,108 @@ describe('turbine-stats node', function () {
     });
   });
 
+  describe('in event time', () => {
+    const T = Date.UTC(2022, 2, 26, 23); // Zurich midnight before the DST switch (a 23-hour day follows)
+    type InputCallback = (msg: object, send: (out: unknown) => void, done: (err?: Error) => void) => void;
+    const rowsFor = (days: number) => {
+      const list: Record<string, unknown>[] = [];
+      for (let i = 0; i < days * 144; i++)
+        for (const turbine of [1, 2, 3])
+          list.push({
+            turbine_id: turbine,
+            timestamp: T + i * 600_000,
+            power_output: i % 97 === 5 ? 50 : ((i * 7 + turbine * 13) % 40) / 10,
+          });
+      return list;
+    };
+    const config = {
+      ...STATS,
+      closeOnData: true,
+      timezone: 'Europe/Zurich',
+      latenessSeconds: 3600,
+      idleSeconds: 7200,
+    };
+    async function run(
+      batches: Record<string, unknown>[][],
+      beforeEach?: (batch: Record<string, unknown>[]) => Promise<void>,
+    ) {
+      await helper.load(
+        turbineStatsNode,
+        flowOf([config, { id: 'out', type: 'helper' }, { id: 'rows', type: 'helper' }]),
+      );
+      const node = helper.getNode('stats') as unknown as { _inputCallback: InputCallback };
+      const sent: unknown[] = [];
+      const errors: unknown[] = [];
+      for (const batch of [...batches, []]) {
+        if (beforeEach) await beforeEach(batch);
+        const msg = batch.length > 0 ? { payload: batch } : { flush: true };
+        node._inputCallback(
+          msg,
+          (out) => sent.push(...(out as [Msg | null, Msg | null]).map((m) => m?.payload ?? null)),
+          (err) => err && errors.push(err),
+        );
+      }
+      await helper.unload();
+      assert.deepEqual(errors, []);
+      return sent;
+    }
+
+    it('gives identical days live under fake timers, replayed in batches, and shuffled within the lateness', async () => {
+      const rows = rowsFor(4);
+      const clock = sinon.useFakeTimers({ now: T - 1000, toFake: ['setInterval', 'clearInterval', 'Date'] });
+      const live = await run(
+        rows.map((r) => [r]),
+        async (batch) => {
+          const t = batch[0]?.timestamp as number | undefined;
+          if (t !== undefined && t + 1000 > Date.now()) await clock.tickAsync(t + 1000 - Date.now());
+        },
+      );
+      clock.restore();
+      const replayed = await run(
+        Array.from({ length: Math.ceil(rows.length / 500) }, (_, i) => rows.slice(i * 500, i * 500 + 500)),
+      );
+      // Shuffled within blocks of 18 rows (50 minutes of data < 1 h lateness).
+      const shuffled: Record<string, unknown>[] = [];
+      for (let i = 0; i < rows.length; i += 18) shuffled.push(...rows.slice(i, i + 18).reverse());
+      const jittered = await run(shuffled.map((r) => [r]));
+      const days = (live.filter((p, i) => i % 2 === 0 && p !== null) as TurbinePeriodStats[][]).map(
+        (p) => p[0].day,
+      );
+      assert.deepEqual(days, ['2022-03-27', '2022-03-28', '2022-03-29', '2022-03-30', '2022-03-31']);
+      assert.deepEqual(replayed, live);
+      assert.deepEqual(jittered, live);
+    });
+
+    it('refuses a row stamped more than maxFutureSeconds ahead of the clock; it does not close the days', async () => {
+      const clock = sinon.useFakeTimers({ now: T + 86_400_000, toFake: ['Date'] });
+      try {
+        await helper.load(
+          turbineStatsNode,
+          flowOf([config, { id: 'out', type: 'helper' }, { id: 'rows', type: 'helper' }]),
+        );
+        const node = helper.getNode('stats') as unknown as {
+          _inputCallback: InputCallback;
+          warn: sinon.SinonSpy;
+        };
+        const sent: unknown[] = [];
+        node._inputCallback(
+          {
+            payload: [
+              ...rowsFor(1).slice(0, 30),
+              { turbine_id: 1, timestamp: Date.UTC(2099, 0, 1), power_output: 1 },
+            ],
+          },
+          (out) => sent.push(out),
+          () => {},
+        );
+        assert.equal(sent.length, 0);
+        assert.match(String(node.warn.lastCall.args[0]), /more than 300 s ahead of the clock/);
+      } finally {
+        clock.restore();
+      }
+    });
+  });
+
   it('keeps open rows across a restart (saved in the context store on close) and forgets them on msg.reset', async () => {
     const flowDef = flowOf([
       { ...STATS, closeOnData: true },
