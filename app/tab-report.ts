@@ -46,8 +46,11 @@ export function describeTab(tabId: string, flows: FlowConfigNode[], env: NodeJS.
     const every = Number(poller.intervalSeconds);
     parts.push(`polling ${base}${every > 0 ? ` every ${every} s` : ''}`);
   }
-  for (const route of nodes.filter((n) => n.type === 'http in'))
-    parts.push(`serving ${String(route.method).toUpperCase()} ${String(route.url)}`);
+  const routes = nodes.filter((n) => n.type === 'http in');
+  if (routes.length > 0)
+    parts.push(
+      `serving ${routes.map((r) => `${String(r.method).toUpperCase()} ${String(r.url)}`).join(', ')}`,
+    );
   for (const broker of nodes.filter((n) => n.type === 'aedes-broker'))
     parts.push(
       `MQTT broker on ${substituteEnv(broker.bind, env) || '127.0.0.1'}:${substituteEnv(broker.port, env)}`,

@@ -106,7 +106,7 @@ describe('the app, started as a user starts it', function () {
     assert.match(logs, /^ {2}Weather: no OPENWEATHER_API_KEY, not polling$/m);
     assert.match(
       logs,
-      /^ {2}Grid frequency: reading .*frequency\/\*\.csv; serving GET \/api\/series\/:series$/m,
+      /^ {2}Grid frequency: reading .*frequency\/\*\.csv; serving GET \/api\/series\/:series, GET \/api\/series$/m,
     );
     await app.waitForLog(/^Grid frequency: ingested 2,880 rows from 1 file$/m, 60_000);
   });
