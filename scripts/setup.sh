@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debs=(influxdb:influxd victoria-metrics:victoria-metrics mosquitto-clients:mosquitto_sub chromium:chromium)
+debs=(influxdb:influxd victoria-metrics:victoria-metrics mosquitto-clients:mosquitto_sub chromium:chromium nats-server:nats-server)
 missing=()
 for pair in "${debs[@]}"; do
   command -v "${pair#*:}" >/dev/null 2>&1 || missing+=("${pair%%:*}")
