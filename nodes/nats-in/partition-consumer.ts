@@ -15,6 +15,8 @@ import {
 import { INPUT_STREAM, partitionSubject } from '../nats-connection/nats-streams';
 import { parseStreamSample, type StreamSample } from './stream-sample';
 
+const YIELD_EVERY = 256;
+
 export interface PartitionOutput {
   sample(partition: number, sample: StreamSample): void;
   windows(partition: number, results: PartitionWindowResult[]): void;
@@ -145,13 +147,15 @@ export class PartitionConsumer {
     const messages = this.messages;
     if (!messages) return;
     for await (const m of messages) {
+      // Buffered messages resolve as microtasks: without a turn of the event loop now and
+      // then, a backlog starves the lease renewals (timers) and the client's heartbeats.
+      if (++this.consumed % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
       if (this.stopped) break;
       if (Date.now() >= this.validUntilMs) {
         this.stop(false).catch(() => undefined);
         this.output.lost(this.partition, new Error('lease ran out before it was renewed'));
         break;
       }
-      this.consumed++;
       const seq = m.seq;
       const parsed = parseStreamSample(m.subject, m.data, seq);
       if (!parsed.ok) {

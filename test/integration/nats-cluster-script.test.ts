@@ -41,8 +41,13 @@ describe('npm run cluster', function () {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'gridflow-cluster-'));
   });
-  after(() => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
+  after(async () => {
+    // SIGTERM, so the script stops the servers and workers it started, not only itself.
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child!.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
     rmSync(dir, { recursive: true, force: true });
   });
 
