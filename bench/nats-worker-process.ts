@@ -22,7 +22,7 @@ async function main(): Promise<void> {
       partitions: Number(partitions),
       windowMs: 300_000,
       hopMs: 60_000,
-      leaseMs: 6000,
+      leaseMs: 20_000, // a saturated 2-core box delays KV round trips by seconds
       checkpointMs: 2000,
     },
     {
