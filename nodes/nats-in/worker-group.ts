@@ -211,7 +211,12 @@ export class WorkerGroup {
     if (!owned) return;
     this.owned.delete(partition);
     await owned.consumer.stop(true);
-    await this.buckets.leases.delete(this.leaseKey(partition), { previousSeq: owned.revision });
+    try {
+      await this.buckets.leases.delete(this.leaseKey(partition), { previousSeq: owned.revision });
+    } catch (err) {
+      // Expired and already claimed by another worker: it is theirs, nothing to hand back.
+      if (!isWrongRevision(err)) throw err;
+    }
   }
 
   private async checkpointAll(): Promise<void> {
