@@ -53,6 +53,16 @@ function configText(name: string, dir: string, own: Ports, all: Ports[], partiti
     .map((p) => `nats-route://127.0.0.1:${p.cluster}`)
     .join(', ');
   const mapping = partitionMapping(partitions);
+  // A lone server (tests) runs JetStream standalone: a cluster block would wait for peers.
+  const cluster =
+    all.length > 1
+      ? `cluster {
+  name: gridflow
+  listen: 127.0.0.1:${own.cluster}
+  routes: [${routes}]
+}
+`
+      : '';
   return `server_name: ${name}
 listen: 127.0.0.1:${own.client}
 http: 127.0.0.1:${own.http}
@@ -62,12 +72,7 @@ jetstream {
   max_memory_store: 256MB
   max_file_store: 4GB
 }
-cluster {
-  name: gridflow
-  listen: 127.0.0.1:${own.cluster}
-  routes: [${routes}]
-}
-mqtt {
+${cluster}mqtt {
   listen: 127.0.0.1:${own.mqtt}
 }
 mappings {
