@@ -116,19 +116,34 @@ async function natsRun(
   const ingestSeconds = Number(process.hrtime.bigint() - ingestStarted) / 1e9;
   const ingestServerCpu = serverCpu() - ingestCpuBefore;
   const group = `bench${run}`;
-  const serversBefore = serverCpu();
-  const started = process.hrtime.bigint();
+  // Workers start on a settled group (no rebalance during the drain, whose counts would
+  // then restart from a checkpoint), on a second copy of the backlog published after.
   const procs = Array.from({ length: workers }, (_, i) =>
     startWorker(`${group}-w${i + 1}`, cluster.urls, group),
   );
+  await until('leases settle', 120_000, () => procs.every((p) => p.owned === PARTITIONS / workers));
+  // The first copy is drained when the counts stop moving (a handover restarts a count).
+  let last = -1;
+  let still = 0;
+  await until('first backlog drained', 300_000, () => {
+    const now = procs.reduce((a, p) => a + p.consumed, 0);
+    still = now === last ? still + 1 : 0;
+    last = now;
+    return still >= 50; // 50 polls of 20 ms
+  });
+  const base = last;
+  const serversBefore = serverCpu();
+  const workersBefore = procs.reduce((a, p) => a + cpuSeconds(p.child.pid), 0);
+  const started = process.hrtime.bigint();
+  await publishBacklog(nc);
   try {
     let drained = 0;
     const workerCpu = () => procs.reduce((a, p) => a + cpuSeconds(p.child.pid), 0);
     let lastWorkerCpu = 0;
     await until('backlog drained', 300_000, () => {
-      lastWorkerCpu = workerCpu();
+      lastWorkerCpu = workerCpu() - workersBefore;
       drained = procs.reduce((a, p) => a + p.consumed, 0);
-      return drained >= TOTAL;
+      return drained - base >= TOTAL;
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const drainServerCpu = serverCpu() - serversBefore;
