@@ -143,7 +143,18 @@ export class PartitionConsumer {
     }
   }
 
+  /** Consumes until stopped; a consumer that ends on its own gives the partition up, to be claimed again. */
   private async run(): Promise<void> {
+    let why = 'the consumer ended';
+    try {
+      await this.consumeAll();
+    } catch (err) {
+      why = `the consumer failed: ${(err as Error).message}`;
+    }
+    if (!this.stopped) this.output.lost(this.partition, new Error(why));
+  }
+
+  private async consumeAll(): Promise<void> {
     const messages = this.messages;
     if (!messages) return;
     for await (const m of messages) {
