@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian machine lacks, for one of the two commands:
-#   setup.sh start   what `npm start` needs: InfluxDB 1.x (Debian package influxdb)
-#   setup.sh test    what `npm test` needs: influxdb, victoria-metrics, mosquitto-clients,
-#                    chromium, and the npm packages (npm ci)
+# Installs what a fresh Debian machine lacks, for one of the commands:
+#   setup.sh start    what `npm start` needs: InfluxDB 1.x (Debian package influxdb)
+#   setup.sh cluster  what `npm run cluster` needs: influxdb, nats-server
+#   setup.sh test     what `npm test` needs: influxdb, victoria-metrics, mosquitto-clients,
+#                     chromium, nats-server, and the npm packages (npm ci)
 # Installs as root or through sudo, saying what it installs. When it cannot (not root and
 # no sudo, or no apt-get), it prints the one command to run on a line starting with
 # "setup: run: " (app/database.ts reads it) and exits with 3.
@@ -12,8 +13,9 @@ mode="${1:-test}"
 
 case "$mode" in
   start) debs=(influxdb:influxd) ;;
-  test) debs=(influxdb:influxd victoria-metrics:victoria-metrics mosquitto-clients:mosquitto_sub chromium:chromium) ;;
-  *) echo "usage: scripts/setup.sh start|test" >&2; exit 2 ;;
+  cluster) debs=(influxdb:influxd nats-server:nats-server) ;;
+  test) debs=(influxdb:influxd victoria-metrics:victoria-metrics mosquitto-clients:mosquitto_sub chromium:chromium nats-server:nats-server) ;;
+  *) echo "usage: scripts/setup.sh start|cluster|test" >&2; exit 2 ;;
 esac
 
 missing=()

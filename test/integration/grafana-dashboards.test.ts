@@ -69,6 +69,7 @@ const DESIGN_SCHEMA: Record<string, { tags: string[]; fields: string[] }> = {
     fields: ['half_hour_id', 'mean_kw', 'energy_kwh', 'intensity', 'footprint_g'],
   },
   rain_next_hour: { tags: ['lat', 'lon', 'name'], fields: ['mm'] },
+  stream_window: { tags: ['stream', 'key'], fields: ['mean', 'min', 'max', 'count'] },
 };
 
 const MINUTE = 60_000;
@@ -185,6 +186,14 @@ export function schemaSamplePoints(startMs = Date.UTC(2024, 6, 5)): Point[] {
         measurement: 'rain_next_hour',
         tags: { lat, lon, name },
         fields: { mm: m / 20 },
+        timestamp: startMs + m * MINUTE,
+      });
+  for (let m = 5; m < 30; m++)
+    for (const key of ['m001', 'm002'])
+      points.push({
+        measurement: 'stream_window',
+        tags: { stream: 'load', key },
+        fields: { mean: 10 + m, min: 8 + m, max: 12 + m, count: 300 },
         timestamp: startMs + m * MINUTE,
       });
   return points;

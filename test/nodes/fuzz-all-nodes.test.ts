@@ -37,6 +37,7 @@ import fc from 'fast-check';
 import helper from 'node-red-node-test-helper';
 import { freePort } from '../../app/free-port';
 import { toEpochMs } from '../../nodes/core/timestamp';
+import { startTestNatsCluster, type TestNatsCluster } from '../harness/nats-cluster';
 
 helper.init(require.resolve('node-red'));
 
@@ -295,6 +296,8 @@ const badTime = fc.constantFrom<unknown>(
 
 interface Env {
   server: string;
+  /** A standalone JetStream nats-server (nats-out). */
+  natsUrl: string;
   closedUrl: string;
   userDir: string;
   writes: Map<string, string[]>;
@@ -457,6 +460,30 @@ const badRow = fc.oneof(
 );
 
 const SPECS: Spec[] = [
+  {
+    type: 'nats-out',
+    outputs: 0,
+    uses: ['nats-connection'],
+    config: (role) => ({ connection: `nats-${role}`, subject: '' }),
+    configNodes: (role, env) => [{ id: `nats-${role}`, type: 'nats-connection', servers: env.natsUrl }],
+    valid: fc.record({
+      topic: fc.constantFrom('gridflow/out/fuzz/a/avg5m', 'gridflow/out/fuzz/b/avg5m'),
+      payload: fc.oneof(fc.record({ time: fc.constant('2026-01-05T00:05:00.000Z'), value: finite }), finite),
+    }),
+    invalid: fc.record({
+      topic: fc.constantFrom<unknown>(
+        '',
+        'gridflow/out/a b',
+        'gridflow/out/*',
+        'gridflow//out',
+        {},
+        7,
+        undefined,
+      ),
+      payload: finite,
+    }),
+    numRuns: 10,
+  },
   {
     type: 'moving-window',
     outputs: 2,
@@ -1323,6 +1350,8 @@ function show(msg: Msg): string {
 
 // ---------------------------------------------------------------- fake InfluxDB + API
 
+let natsServer: TestNatsCluster | undefined;
+
 async function startFakeServices(): Promise<{ server: Server; env: Env }> {
   const writes = new Map<string, string[]>();
   let requests = 0;
@@ -1370,8 +1399,10 @@ async function startFakeServices(): Promise<{ server: Server; env: Env }> {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const closedUrl = `http://127.0.0.1:${await freePort()}`; // nothing listens there
   const userDir = mkdtempSync(join(tmpdir(), 'gridflow-fuzz-'));
+  natsServer = await startTestNatsCluster({ size: 1, partitions: 2 });
   const env: Env = {
     server: url,
+    natsUrl: natsServer.urls[0],
     closedUrl,
     userDir,
     writes,
@@ -1415,6 +1446,7 @@ describe('every gridflow node under random msgs (fast-check fuzz)', function () 
     hooks.remove('onComplete.fuzz');
     helper.settings({});
     await new Promise((r) => server?.close(r));
+    await natsServer?.dispose();
     rmSync(env.userDir, { recursive: true, force: true });
   });
 

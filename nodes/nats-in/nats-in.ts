@@ -1,0 +1,156 @@
+/**
+ * nats-in: one worker of a worker group on a partitioned JetStream stream. Owns the
+ * partitions its leases give it, restores each partition's checkpoint, replays from the
+ * position it covers and emits (1) every sample and (2) every 5-minute window (or as
+ * configured) per `<stream>/<key>`, decided by event time (docs/scale-out.md).
+ */
+import { hostname } from 'node:os';
+import type { PartitionWindowResult } from '../core/partition-windows';
+import { ensureStreamLayout, openBuckets, type NatsConnectionNode } from '../nats-connection/nats-streams';
+import { configNumber } from '../shared/config-number';
+import { failOnBadConfig } from '../shared/config-failure';
+import type { Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
+import { compactCount, showStatus } from '../shared/status';
+import type { StreamSample } from './stream-sample';
+import { WorkerGroup, type WorkerGroupSettings } from './worker-group';
+
+interface NatsInConfig extends NodeDef {
+  connection?: string;
+  group?: string;
+  workerId?: string;
+  partitions?: string | number;
+  replicas?: string | number;
+  windowSeconds?: string | number;
+  hopSeconds?: string | number;
+  leaseSeconds?: string | number;
+  checkpointSeconds?: string | number;
+}
+
+function parseSettings(config: NatsInConfig): WorkerGroupSettings & { replicas: number } {
+  const group = (config.group || 'workers').trim();
+  if (!/^[\w-]+$/.test(group)) throw new Error(`group "${group}" may hold only letters, digits, _ and -`);
+  const leaseMs = configNumber(config.leaseSeconds, 'leaseSeconds', 6, { min: 1 }) * 1000;
+  const checkpointMs = configNumber(config.checkpointSeconds, 'checkpointSeconds', 2, { min: 0.1 }) * 1000;
+  const workerId = (config.workerId ?? '').trim();
+  return {
+    group,
+    workerId: workerId && !workerId.includes('${') ? workerId : `${hostname()}-${process.pid}`,
+    partitions: configNumber(config.partitions, 'partitions', 8, { min: 1, integer: true }),
+    replicas: configNumber(config.replicas, 'replicas', 3, { min: 1, integer: true }),
+    windowMs: configNumber(config.windowSeconds, 'windowSeconds', 300, { min: 0.001 }) * 1000,
+    hopMs: configNumber(config.hopSeconds, 'hopSeconds', 60, { min: 0.001 }) * 1000,
+    leaseMs,
+    checkpointMs,
+  };
+}
+
+function sampleMsg(partition: number, s: StreamSample): Msg {
+  return {
+    topic: `${s.stream}/${s.key}`,
+    payload: s.value,
+    time: new Date(s.timeMs).toISOString(),
+    stream: s.stream,
+    key: s.key,
+    partition,
+    seq: s.seq,
+  } as Msg;
+}
+
+function windowMsg(partition: number, w: PartitionWindowResult): Msg {
+  const slash = w.key.indexOf('/');
+  return {
+    topic: w.key,
+    stream: w.key.slice(0, slash),
+    key: w.key.slice(slash + 1),
+    partition,
+    seq: w.seq,
+    payload: {
+      start: new Date(w.startMs).toISOString(),
+      end: new Date(w.endMs).toISOString(),
+      count: w.count,
+      mean: w.mean,
+      min: w.min,
+      max: w.max,
+    },
+  } as Msg;
+}
+
+export = (RED: NodeAPI) => {
+  function NatsInNode(this: Node, config: NatsInConfig) {
+    RED.nodes.createNode(this, config);
+    try {
+      startWorker.call(this, config);
+    } catch (err) {
+      failOnBadConfig(this, err);
+    }
+  }
+
+  function startWorker(this: Node, config: NatsInConfig) {
+    const settings = parseSettings(config);
+    const connection = RED.nodes.getNode(config.connection ?? '') as NatsConnectionNode | null;
+    if (!connection?.configured) {
+      showStatus(this, 'idle', 'off: no servers');
+      return;
+    }
+    let group: WorkerGroup | undefined;
+    let closing = false;
+    let badCount = 0;
+    const showOwned = () => {
+      const owned = group?.ownedPartitions().length ?? 0;
+      const bad = badCount > 0 ? ` · ${compactCount(badCount)} bad` : '';
+      showStatus(this, badCount > 0 ? 'warn' : 'ok', `${owned} parts${bad}`);
+    };
+    const events = {
+      sample: (p: number, s: StreamSample) => this.send([sampleMsg(p, s), null]),
+      windows: (p: number, results: PartitionWindowResult[]) =>
+        this.send([null, results.map((w) => windowMsg(p, w))]),
+      bad: (p: number, seq: number, subject: string, reason: string) => {
+        badCount++;
+        this.error(`partition ${p} seq ${seq} (${subject}): ${reason}; skipped`, {
+          topic: subject,
+          partition: p,
+          seq,
+        });
+        showOwned();
+      },
+      lost: () => undefined,
+      changed: () => {
+        this.log(`worker ${settings.workerId} owns partitions [${group?.ownedPartitions().join(',')}]`);
+        showOwned();
+      },
+      warn: (text: string) => this.warn(text),
+    };
+    showStatus(this, 'busy', 'connecting');
+    const join = async (): Promise<void> => {
+      const nc = await connection.connection();
+      await ensureStreamLayout(nc, { replicas: settings.replicas });
+      const buckets = await openBuckets(nc, settings.replicas);
+      if (closing) return;
+      group = new WorkerGroup(nc.jetstream(), buckets, settings, events);
+      group.start();
+      showOwned();
+    };
+    // The cluster may still be electing its JetStream leader: keep trying until it answers.
+    const started = (async () => {
+      for (let attempt = 1; !closing; attempt++) {
+        try {
+          return await join();
+        } catch (err) {
+          if (attempt === 1 || attempt % 10 === 0)
+            this.warn(`cannot join worker group "${settings.group}" yet: ${(err as Error).message}`);
+          showStatus(this, 'error', 'not connected');
+          await new Promise((r) => setTimeout(r, 2000));
+        }
+      }
+    })();
+
+    this.on('close', (done: () => void) => {
+      closing = true;
+      started
+        .then(() => group?.close())
+        .catch(() => undefined)
+        .finally(() => done());
+    });
+  }
+  RED.nodes.registerType('nats-in', NatsInNode);
+};

@@ -1,0 +1,184 @@
+/**
+ * One owned partition: restores its checkpoint (window state + stream position), replays
+ * the partition's subjects from the next position with an ordered consumer, folds every
+ * sample into the windows, and checkpoints. A checkpoint is written one interval after it
+ * was taken, so the results it covers have left through the downstream sinks (InfluxDB
+ * batches flush every second) before the position moves past them; the checkpoint write
+ * is the acknowledgement (docs/adr/0100-scale-out-engine.md).
+ */
+import type { ConsumerMessages, JetStreamClient, KV } from 'nats';
+import {
+  PartitionWindows,
+  type PartitionWindowResult,
+  type PartitionWindowsState,
+} from '../core/partition-windows';
+import { INPUT_STREAM, partitionSubject } from '../nats-connection/nats-streams';
+import { parseStreamSample, type StreamSample } from './stream-sample';
+
+const YIELD_EVERY = 256;
+
+export interface PartitionOutput {
+  sample(partition: number, sample: StreamSample): void;
+  windows(partition: number, results: PartitionWindowResult[]): void;
+  bad(partition: number, seq: number, subject: string, reason: string): void;
+  /** The checkpoint could not be written: another worker holds the partition now. */
+  lost(partition: number, err: Error): void;
+}
+
+export class PartitionConsumer {
+  private windows: PartitionWindows;
+  private checkpointRevision = 0;
+  private pendingSnapshot: { seq: number; text: string } | undefined;
+  private writtenSeq: number;
+  private messages: ConsumerMessages | undefined;
+  private stopped = false;
+  private writing: Promise<void> = Promise.resolve();
+  /** The lease's end: past it the partition may be someone else's, so consuming stops. */
+  validUntilMs = Infinity;
+  consumed = 0;
+
+  private constructor(
+    readonly partition: number,
+    private readonly checkpointKey: string,
+    private readonly checkpoints: KV,
+    private readonly output: PartitionOutput,
+    state: PartitionWindowsState | undefined,
+    revision: number,
+    windowMs: number,
+    hopMs: number,
+  ) {
+    this.windows =
+      state && state.windowMs === windowMs && state.hopMs === hopMs
+        ? PartitionWindows.fromJSON(state)
+        : new PartitionWindows(windowMs, hopMs);
+    this.checkpointRevision = revision;
+    this.writtenSeq = this.windows.seq;
+  }
+
+  /** Restores the partition's checkpoint and starts replaying after its position. */
+  static async start(
+    js: JetStreamClient,
+    checkpoints: KV,
+    checkpointKey: string,
+    partition: number,
+    windowMs: number,
+    hopMs: number,
+    output: PartitionOutput,
+  ): Promise<PartitionConsumer> {
+    const entry = await checkpoints.get(checkpointKey);
+    const live = entry && entry.operation === 'PUT';
+    const state = live ? entry.json<PartitionWindowsState>() : undefined;
+    const revision = entry ? entry.revision : 0;
+    const owner = new PartitionConsumer(
+      partition,
+      checkpointKey,
+      checkpoints,
+      output,
+      state,
+      live ? revision : -revision,
+      windowMs,
+      hopMs,
+    );
+    const consumer = await js.consumers.get(INPUT_STREAM, {
+      filterSubjects: partitionSubject(partition),
+      opt_start_seq: owner.windows.seq + 1,
+    });
+    owner.messages = await consumer.consume({ max_messages: 2000 });
+    void owner.run();
+    return owner;
+  }
+
+  /** Stream position the windows have folded in. */
+  get seq(): number {
+    return this.windows.seq;
+  }
+
+  /** Position the last written checkpoint covers. */
+  get checkpointedSeq(): number {
+    return this.writtenSeq;
+  }
+
+  /** Writes the snapshot taken at the previous call, then takes a new one. */
+  async checkpoint(): Promise<void> {
+    const due = this.pendingSnapshot;
+    if (this.windows.seq !== (due?.seq ?? this.writtenSeq)) {
+      this.pendingSnapshot = { seq: this.windows.seq, text: JSON.stringify(this.windows.toJSON()) };
+    } else if (due) {
+      this.pendingSnapshot = undefined;
+    }
+    if (due) await this.write(due);
+  }
+
+  /** Stops consuming; `final` writes the last snapshot taken (not the newest state). */
+  async stop(final: boolean): Promise<void> {
+    this.stopped = true;
+    this.messages?.stop();
+    if (final && this.pendingSnapshot) {
+      const due = this.pendingSnapshot;
+      this.pendingSnapshot = undefined;
+      await this.write(due);
+    }
+  }
+
+  /** Checkpoint writes of one partition in order: each needs the revision of the one before. */
+  private write(snapshot: { seq: number; text: string }): Promise<void> {
+    const next = this.writing.then(() => this.writeNow(snapshot));
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async writeNow(snapshot: { seq: number; text: string }): Promise<void> {
+    if (snapshot.seq <= this.writtenSeq) return;
+    try {
+      // Compare-and-set on the revision we restored or last wrote: a worker that lost
+      // the partition cannot overwrite the new owner's checkpoint.
+      this.checkpointRevision =
+        this.checkpointRevision > 0
+          ? await this.checkpoints.update(this.checkpointKey, snapshot.text, this.checkpointRevision)
+          : await this.checkpoints.create(this.checkpointKey, snapshot.text);
+      this.writtenSeq = snapshot.seq;
+    } catch (err) {
+      this.output.lost(this.partition, err as Error);
+      throw err;
+    }
+  }
+
+  /** Consumes until stopped; a consumer that ends on its own gives the partition up, to be claimed again. */
+  private async run(): Promise<void> {
+    let why = 'the consumer ended';
+    try {
+      await this.consumeAll();
+    } catch (err) {
+      why = `the consumer failed: ${(err as Error).message}`;
+    }
+    if (!this.stopped) this.output.lost(this.partition, new Error(why));
+  }
+
+  private async consumeAll(): Promise<void> {
+    const messages = this.messages;
+    if (!messages) return;
+    for await (const m of messages) {
+      // Buffered messages resolve as microtasks: without a turn of the event loop now and
+      // then, a backlog starves the lease renewals (timers) and the client's heartbeats.
+      if (++this.consumed % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
+      if (this.stopped) break;
+      if (Date.now() >= this.validUntilMs) {
+        this.stop(false).catch(() => undefined);
+        this.output.lost(this.partition, new Error('lease ran out before it was renewed'));
+        break;
+      }
+      const seq = m.seq;
+      const parsed = parseStreamSample(m.subject, m.data, seq);
+      if (!parsed.ok) {
+        this.windows.skip(seq);
+        this.output.bad(this.partition, seq, m.subject, parsed.reason);
+        continue;
+      }
+      const sample = parsed.sample;
+      this.output.sample(this.partition, sample);
+      const added = this.windows.add(`${sample.stream}/${sample.key}`, sample.timeMs, sample.value, seq);
+      if (!added.ok) this.output.bad(this.partition, seq, m.subject, added.reason);
+      else if (added.results.length > 0) this.output.windows(this.partition, added.results);
+    }
+  }
+}

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { PartitionWindows, type PartitionWindowResult } from '../../nodes/core/partition-windows';
+import { fairShare, planLeases, type LeaseView } from '../../nodes/core/partition-leases';
+
+const MIN = 60_000;
+
+/** Naive reference: every window (T − length, T] with T a hop multiple ≤ the key's newest sample. */
+function naiveWindows(samples: { key: string; t: number; v: number }[], windowMs: number, hopMs: number) {
+  const out: Omit<PartitionWindowResult, 'seq'>[] = [];
+  const keys = [...new Set(samples.map((s) => s.key))];
+  for (const key of keys) {
+    const mine = samples.filter((s) => s.key === key);
+    const newest = mine[mine.length - 1].t;
+    for (let end = Math.ceil(mine[0].t / hopMs) * hopMs; end <= newest; end += hopMs) {
+      const inside = mine.filter((s) => s.t > end - windowMs && s.t <= end).map((s) => s.v);
+      if (inside.length === 0) continue;
+      out.push({
+        key,
+        startMs: end - windowMs,
+        endMs: end,
+        count: inside.length,
+        mean: inside.reduce((a, b) => a + b, 0) / inside.length,
+        min: Math.min(...inside),
+        max: Math.max(...inside),
+      });
+    }
+  }
+  return out;
+}
+
+const byKeyAndEnd = (a: { key: string; endMs: number }, b: { key: string; endMs: number }) =>
+  a.key.localeCompare(b.key) || a.endMs - b.endMs;
+
+describe('PartitionWindows (event-time windows of one partition)', () => {
+  it('emits (T − 5 min, T] when the first sample stamped ≥ T arrives', () => {
+    const w = new PartitionWindows(5 * MIN, MIN);
+    assert.deepEqual(w.add('s/a', 30_000, 1, 1), { ok: true, results: [] });
+    assert.deepEqual(w.add('s/a', 59_000, 3, 2), { ok: true, results: [] });
+    const closed = w.add('s/a', 60_000, 5, 3);
+    assert.ok(closed.ok);
+    assert.deepEqual(closed.results, [
+      { key: 's/a', startMs: 60_000 - 5 * MIN, endMs: 60_000, count: 3, mean: 3, min: 1, max: 5, seq: 3 },
+    ]);
+    const later = w.add('s/a', 3 * MIN + 1, 7, 4);
+    assert.ok(later.ok);
+    assert.deepEqual(
+      later.results.map((r) => [r.endMs, r.count]),
+      [
+        [2 * MIN, 3],
+        [3 * MIN, 3],
+      ],
+    );
+  });
+
+  it('refuses a sample not after its key’s newest, and keeps going', () => {
+    const w = new PartitionWindows(5 * MIN, MIN);
+    w.add('s/a', 10_000, 1, 1);
+    const late = w.add('s/a', 10_000, 2, 2);
+    assert.equal(late.ok, false);
+    assert.equal(w.seq, 2, 'the position moves past a refused sample');
+    assert.ok(w.add('s/a', 11_000, 2, 3).ok);
+  });
+
+  it('jumps over a long gap without emitting empty windows', () => {
+    const w = new PartitionWindows(5 * MIN, MIN);
+    w.add('s/a', 1_000, 1, 1);
+    const after = w.add('s/a', 30 * 24 * 60 * MIN, 2, 2);
+    assert.ok(after.ok);
+    assert.deepEqual(
+      after.results.map((r) => r.endMs),
+      [MIN, 2 * MIN, 3 * MIN, 4 * MIN, 5 * MIN, 30 * 24 * 60 * MIN],
+    );
+  });
+
+  it('equals a naive per-key reference, also when checkpointed and restored mid-stream', () => {
+    const sample = fc.record({
+      key: fc.constantFrom('s/a', 's/b', 't/c'),
+      gap: fc.integer({ min: 1, max: 90_000 }),
+      v: fc.integer({ min: -1000, max: 1000 }),
+    });
+    fc.assert(
+      fc.property(fc.array(sample, { minLength: 1, maxLength: 200 }), fc.nat(200), (raw, cutAt) => {
+        const clock = new Map<string, number>();
+        const samples = raw.map((s) => {
+          const t = (clock.get(s.key) ?? 0) + s.gap;
+          clock.set(s.key, t);
+          return { key: s.key, t, v: s.v / 8 };
+        });
+        let w = new PartitionWindows(5 * MIN, MIN);
+        const got: PartitionWindowResult[] = [];
+        samples.forEach((s, i) => {
+          if (i === cutAt) w = PartitionWindows.fromJSON(JSON.parse(JSON.stringify(w.toJSON())));
+          const r = w.add(s.key, s.t, s.v, i + 1);
+          assert.ok(r.ok);
+          got.push(...r.results);
+        });
+        assert.equal(w.seq, samples.length);
+        const expected = naiveWindows(samples, 5 * MIN, MIN).sort(byKeyAndEnd);
+        assert.deepEqual(got.map(({ seq: _seq, ...rest }) => rest).sort(byKeyAndEnd), expected);
+      }),
+    );
+  });
+});
+
+describe('planLeases (partition ownership)', () => {
+  const free = (n: number): LeaseView[] =>
+    Array.from({ length: n }, (_, partition) => ({ partition, lease: null }));
+
+  it('a lone worker claims every partition; a second one makes it hand half back', () => {
+    const alone = planLeases('w1', ['w1'], free(8), new Set(), 0);
+    assert.deepEqual(alone, { claim: [0, 1, 2, 3, 4, 5, 6, 7], release: [] });
+    const held: LeaseView[] = free(8).map((v) => ({
+      ...v,
+      lease: { owner: 'w1', acquiredAtMs: 0, expiresAtMs: 10_000 },
+    }));
+    const shared = planLeases('w1', ['w1', 'w2'], held, new Set([0, 1, 2, 3, 4, 5, 6, 7]), 1_000);
+    assert.deepEqual(shared, { claim: [], release: [1, 3, 5, 7] });
+    assert.deepEqual(planLeases('w2', ['w1', 'w2'], held, new Set(), 1_000), { claim: [], release: [] });
+  });
+
+  it('claims only free or expired leases, never more than a fair share', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 32 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(
+          fc.option(
+            fc.record({
+              owner: fc.constantFrom('w0', 'w1', 'w2'),
+              expiresAtMs: fc.integer({ min: 0, max: 2000 }),
+            }),
+          ),
+          { maxLength: 32 },
+        ),
+        (partitions, workers, raw) => {
+          const members = Array.from({ length: workers }, (_, i) => `w${i}`);
+          const views: LeaseView[] = Array.from({ length: partitions }, (_, partition) => {
+            const l = raw[partition];
+            return {
+              partition,
+              lease: l ? { owner: l.owner, acquiredAtMs: 0, expiresAtMs: l.expiresAtMs } : null,
+            };
+          });
+          const owned = new Set(
+            views
+              .filter((v) => v.lease?.owner === 'w0' && v.lease.expiresAtMs > 1000)
+              .map((v) => v.partition),
+          );
+          const plan = planLeases('w0', members, views, owned, 1000);
+          for (const p of plan.claim) {
+            const lease = views[p].lease;
+            assert.ok(lease === null || lease.expiresAtMs <= 1000, `claims live partition ${p}`);
+            assert.ok(!owned.has(p));
+          }
+          assert.ok(owned.size + plan.claim.length - plan.release.length <= fairShare(partitions, workers));
+          for (const p of plan.release) assert.ok(owned.has(p));
+        },
+      ),
+    );
+  });
+});
