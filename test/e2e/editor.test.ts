@@ -191,6 +191,8 @@ function savedFlowFile(): Record<string, unknown>[] {
       wires: [[], []],
     },
   ];
+  // Config nodes have no place on the canvas: Node-RED keeps no x/y for them.
+  const configTypes = new Set(['influx-connection', 'api-endpoint', 'nats-connection']);
   Object.entries(SAVED_FLOW_CONTRACT).forEach(([type, config], i) =>
     nodes.push({
       id: `saved.${type}`,
@@ -198,8 +200,7 @@ function savedFlowFile(): Record<string, unknown>[] {
       z: SAVED_TAB,
       name: `saved ${type}`,
       ...config,
-      x: 160,
-      y: 100 + i * 60,
+      ...(configTypes.has(type) ? {} : { x: 160, y: 100 + i * 60 }),
     }),
   );
   return nodes;
