@@ -4,7 +4,7 @@ import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Aedes, Client, AuthenticateError } from 'aedes' with { 'resolution-mode': 'import' };
 import type { Node, NodeAPI, NodeDef } from '../shared/node-red-types';
 import { showStatus } from '../shared/status';
-import { configNumber } from '../shared/config-number';
+import { configNumber, parseAllSettings } from '../shared/config-number';
 import {
   clientAddress,
   credentialsMatch,
@@ -139,7 +139,7 @@ export = (RED: NodeAPI) => {
     const sockets = new Set<Socket>();
     let settings: BrokerSettings;
     try {
-      settings = parseSettings(config, node.credentials ?? {});
+      settings = parseAllSettings(() => parseSettings(config, node.credentials ?? {}));
     } catch (err) {
       failOnBadConfig(node, err);
       return;

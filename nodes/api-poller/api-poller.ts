@@ -16,7 +16,7 @@ import {
   valueAtPath,
   type DedupeState,
 } from '../core/record-dedupe';
-import { configNumber } from '../shared/config-number';
+import { configNumber, parseAllSettings } from '../shared/config-number';
 import { loadState, saveState } from '../shared/node-state';
 import { DEFAULT_MAX_FUTURE_MS } from '../core/event-time';
 import { clockTime, showStatus } from '../shared/status';
@@ -59,7 +59,7 @@ export = (RED: NodeAPI) => {
     let s: ReturnType<typeof parseSettings>;
     try {
       if (!endpoint) throw new Error('no api-endpoint selected (choose or add one in the node)');
-      s = parseSettings(config);
+      s = parseAllSettings(() => parseSettings(config));
     } catch (err) {
       failOnBadConfig(node, err);
       return;

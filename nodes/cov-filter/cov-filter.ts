@@ -8,7 +8,7 @@ import { DEFAULT_MAX_FUTURE_MS } from '../core/event-time';
 import { EventTimeCov, type CovDecided, type EventTimeCovState } from '../core/cov-rule';
 import { toEpochMs } from '../core/timestamp';
 import { everyAligned, type AlignedClock } from '../shared/aligned-clock';
-import { configNumber } from '../shared/config-number';
+import { configNumber, parseAllSettings } from '../shared/config-number';
 import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
 import { compactCount, showStatus } from '../shared/status';
@@ -34,6 +34,24 @@ function reader(RED: NodeAPI, path: string): (msg: Msg) => unknown {
   return (msg) => readMsgPath(RED, msg, path);
 }
 
+/** Config → the filter's options; inside parseAllSettings every bad setting is reported at once. */
+function parseCovFilterOptions(config: CovFilterConfig, timeProperty: string) {
+  const latenessMs = configNumber(config.latenessSeconds, 'latenessSeconds', 0, { min: 0 }) * 1000;
+  // With arrival time the wall clock is the event time, so a quiet key follows it at once.
+  const idleMs = configNumber(config.idleSeconds, 'idleSeconds', timeProperty ? 60 : 0, { min: 0 }) * 1000;
+  const options = {
+    absolute: configNumber(config.absolute, 'absolute', 0, { min: 0 }),
+    percent: configNumber(config.percent, 'percent', 0, { min: 0 }),
+    heartbeatMs: configNumber(config.heartbeatSeconds, 'heartbeatSeconds', 0, { min: 0 }) * 1000,
+    latenessMs,
+    maxFutureMs:
+      configNumber(config.maxFutureSeconds, 'maxFutureSeconds', DEFAULT_MAX_FUTURE_MS / 1000, {
+        min: 0,
+      }) * 1000,
+  };
+  return { options, idleMs };
+}
+
 export = (RED: NodeAPI) => {
   function CovFilterNode(this: Node, config: CovFilterConfig) {
     RED.nodes.createNode(this, config);
@@ -48,22 +66,9 @@ export = (RED: NodeAPI) => {
     const property = config.property || 'payload';
     const keyProperty = config.keyProperty ?? 'topic';
     const timeProperty = config.timeProperty ?? '';
-    const latenessMs = configNumber(config.latenessSeconds, 'latenessSeconds', 0, { min: 0 }) * 1000;
-    // With arrival time the wall clock is the event time, so a quiet key follows it at once.
-    const idleMs = configNumber(config.idleSeconds, 'idleSeconds', timeProperty ? 60 : 0, { min: 0 }) * 1000;
-    const filter = new EventTimeCov<Msg>(
-      {
-        absolute: configNumber(config.absolute, 'absolute', 0, { min: 0 }),
-        percent: configNumber(config.percent, 'percent', 0, { min: 0 }),
-        heartbeatMs: configNumber(config.heartbeatSeconds, 'heartbeatSeconds', 0, { min: 0 }) * 1000,
-        latenessMs,
-        maxFutureMs:
-          configNumber(config.maxFutureSeconds, 'maxFutureSeconds', DEFAULT_MAX_FUTURE_MS / 1000, {
-            min: 0,
-          }) * 1000,
-      },
-      loadState<EventTimeCovState>(this),
-    );
+    const { options, idleMs } = parseAllSettings(() => parseCovFilterOptions(config, timeProperty));
+    const { latenessMs } = options;
+    const filter = new EventTimeCov<Msg>(options, loadState<EventTimeCovState>(this));
     const readValue = reader(RED, property);
     const readKeyValue = keyProperty ? reader(RED, keyProperty) : () => '';
     const readTime = timeProperty ? reader(RED, timeProperty) : undefined;

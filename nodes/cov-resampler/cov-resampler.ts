@@ -8,10 +8,10 @@ import { CovResampler, type Bucket, type CovResamplerState, type ResampleMethod 
 import { assertTimeZone } from '../core/time-zone';
 import { toEpochMs } from '../core/timestamp';
 import { everyAligned } from '../shared/aligned-clock';
-import { configNumber } from '../shared/config-number';
+import { configNumber, parseAllSettings } from '../shared/config-number';
 import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
-import { compactCount, showStatus } from '../shared/status';
+import { compactCount, showStatus, countOf } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
 import { failOnBadConfig } from '../shared/config-failure';
 
@@ -56,6 +56,24 @@ function bucketMsg(key: string, b: Bucket): Msg {
   } as Msg;
 }
 
+/** Config → settings; inside parseAllSettings every bad setting is reported at once. */
+function parseResamplerSettings(config: CovResamplerConfig) {
+  const method = (config.method || 'locf') as ResampleMethod;
+  if (method !== 'locf' && method !== 'linear') throw new Error(`method "${method}" must be locf or linear`);
+  const timeZone = config.timezone || 'UTC';
+  assertTimeZone(timeZone);
+  const settings = {
+    bucketMs: configNumber(config.bucketSeconds, 'bucketSeconds', 1800, { min: 1 }) * 1000,
+    method,
+    timeZone,
+    maxCarryMs: configNumber(config.maxCarrySeconds, 'maxCarrySeconds', 0, { min: 0 }) * 1000,
+    graceMs: configNumber(config.graceSeconds, 'graceSeconds', 0, { min: 0 }) * 1000,
+    maxFutureMs: configNumber(config.maxFutureSeconds, 'maxFutureSeconds', 300, { min: 0 }) * 1000,
+  };
+  const idleMs = configNumber(config.idleSeconds, 'idleSeconds', 60, { min: 1 }) * 1000;
+  return { settings, idleMs };
+}
+
 export = (RED: NodeAPI) => {
   function CovResamplerNode(this: Node, config: CovResamplerConfig) {
     RED.nodes.createNode(this, config);
@@ -67,20 +85,7 @@ export = (RED: NodeAPI) => {
   }
 
   function startCovResampler(this: Node, config: CovResamplerConfig) {
-    const method = (config.method || 'locf') as ResampleMethod;
-    if (method !== 'locf' && method !== 'linear')
-      throw new Error(`method "${method}" must be locf or linear`);
-    const timeZone = config.timezone || 'UTC';
-    assertTimeZone(timeZone);
-    const settings = {
-      bucketMs: configNumber(config.bucketSeconds, 'bucketSeconds', 1800, { min: 1 }) * 1000,
-      method,
-      timeZone,
-      maxCarryMs: configNumber(config.maxCarrySeconds, 'maxCarrySeconds', 0, { min: 0 }) * 1000,
-      graceMs: configNumber(config.graceSeconds, 'graceSeconds', 0, { min: 0 }) * 1000,
-      maxFutureMs: configNumber(config.maxFutureSeconds, 'maxFutureSeconds', 300, { min: 0 }) * 1000,
-    };
-    const idleMs = configNumber(config.idleSeconds, 'idleSeconds', 60, { min: 1 }) * 1000;
+    const { settings, idleMs } = parseAllSettings(() => parseResamplerSettings(config));
     const property = config.property || 'payload';
     // Blank Time = arrival time, as in moving-window.
     const timeProperty = (config.timeProperty ?? 'timestamp').trim();
@@ -110,7 +115,7 @@ export = (RED: NodeAPI) => {
       showStatus(
         this,
         problems ? 'warn' : 'ok',
-        `${compactCount(keys.size)} keys · ${problems || `${compactCount(emitted)} out`}`,
+        `${countOf(keys.size, 'key')} · ${problems || `${compactCount(emitted)} out`}`,
       );
     };
     /** A warning at most once a minute per key and reason (late readings are not errors). */

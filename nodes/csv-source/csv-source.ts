@@ -2,8 +2,8 @@ import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Done, Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
-import { showStatus, compactCount } from '../shared/status';
-import { configNumber } from '../shared/config-number';
+import { showStatus, compactCount, countOf } from '../shared/status';
+import { configNumber, parseAllSettings } from '../shared/config-number';
 import { nameList } from '../core/csv-parse';
 import { TIME_FORMATS, type TimeFormat } from '../core/csv-timestamp';
 import { assertTimeZone } from '../core/time-zone';
@@ -88,7 +88,7 @@ export = (RED: NodeAPI) => {
     const node = this;
     let settings: CsvRunSettings;
     try {
-      settings = parseSettings(config);
+      settings = parseAllSettings(() => parseSettings(config));
       if (settings.mapping.output === 'points' && !settings.mapping.measurement)
         throw new Error('output points needs a Measurement');
     } catch (err) {
@@ -166,7 +166,7 @@ export = (RED: NodeAPI) => {
         rowsPerSecond: durationMs > 0 ? Math.round((rows * 1000) / durationMs) : rows,
       };
       node.send([null, { topic: 'run', complete: true, payload: summary }]);
-      const text = `${compactCount(rows)} rows${badRows ? ` ${compactCount(badRows)} bad` : ''}`;
+      const text = `${countOf(rows, 'row')}${badRows ? ` ${compactCount(badRows)} bad` : ''}`;
       showStatus(node, badRows > 0 || reports.length < sources.length ? 'warn' : 'ok', text);
       return reports;
     }

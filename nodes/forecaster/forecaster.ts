@@ -9,7 +9,7 @@ import {
   type AccuracyOutput,
   type ObserveResult,
 } from '../core/forecast-stream';
-import { configNumber } from '../shared/config-number';
+import { configNumber, parseAllSettings } from '../shared/config-number';
 import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
 import type { Done, Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
@@ -125,7 +125,7 @@ export = (RED: NodeAPI) => {
     RED.nodes.createNode(this, config);
     let settings: Settings;
     try {
-      settings = parseSettings(config);
+      settings = parseAllSettings(() => parseSettings(config));
     } catch (err) {
       failOnBadConfig(this, err);
       return;

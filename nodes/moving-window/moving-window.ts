@@ -10,10 +10,10 @@ import { KeyedWindows, type ClosedWindow, type KeyedWindowsState } from '../core
 import { AGGREGATES, type Aggregate, type WindowSummary } from '../core/sliding-window';
 import { toEpochMs } from '../core/timestamp';
 import { everyAligned, type AlignedClock } from '../shared/aligned-clock';
-import { configNumber } from '../shared/config-number';
+import { configNumber, parseAllSettings } from '../shared/config-number';
 import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
-import { compactCount, showStatus } from '../shared/status';
+import { compactCount, showStatus, countOf } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
 import { failOnBadConfig } from '../shared/config-failure';
 
@@ -150,7 +150,7 @@ export = (RED: NodeAPI) => {
   }
 
   function startMovingWindow(this: Node, config: MovingWindowConfig) {
-    const settings = parseSettings(config);
+    const settings = parseAllSettings(() => parseSettings(config));
     const { aggregates, windowMs, hopMs, count } = settings;
     const windows = new KeyedWindows(
       {
@@ -178,7 +178,7 @@ export = (RED: NodeAPI) => {
     const label = count > 0 ? `${count} values` : `${windowMs / 1000} s`;
 
     const showKeys = () => {
-      let text = `${compactCount(windows.size)} keys`;
+      let text = countOf(windows.size, 'key');
       if (lateCount > 0) text += ` · ${compactCount(lateCount)} late`;
       if (badCount > 0) text += ` · ${compactCount(badCount)} bad`;
       if (capWarned && windows.size >= settings.maxKeys) text = `key cap ${compactCount(settings.maxKeys)}`;

@@ -13,7 +13,7 @@ import {
   type RollupSource,
   type SeriesQueryInfo,
 } from '../core/series-query';
-import { configNumber } from '../shared/config-number';
+import { configNumber, parseAllSettings } from '../shared/config-number';
 import { rollupWatermark } from '../shared/rollup-progress';
 import { httpRequestParts, setReply } from '../shared/http-reply';
 import { showStatus } from '../shared/status';
@@ -91,7 +91,7 @@ export = (RED: NodeAPI) => {
     const node = this;
     let settings: ReturnType<typeof parseSettings>;
     try {
-      settings = parseSettings(config);
+      settings = parseAllSettings(() => parseSettings(config));
     } catch (err) {
       failOnBadConfig(node, err);
       return;

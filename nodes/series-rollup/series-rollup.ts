@@ -8,10 +8,10 @@
 import { parseLevels, SeriesRollup, type RollupBucket } from '../core/series-rollup';
 import { quoteIdentifier } from '../core/series-query';
 import { toEpochMs } from '../core/timestamp';
-import { configNumber } from '../shared/config-number';
+import { configNumber, parseAllSettings } from '../shared/config-number';
 import { clearRollupWatermark, setRollupWatermark } from '../shared/rollup-progress';
 import { failOnBadConfig } from '../shared/config-failure';
-import { compactCount, showStatus } from '../shared/status';
+import { compactCount, showStatus, countOf } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
 
 interface SeriesRollupConfig extends NodeDef {
@@ -62,7 +62,7 @@ export = (RED: NodeAPI) => {
     const node = this;
     let settings: ReturnType<typeof parseSettings>;
     try {
-      settings = parseSettings(config);
+      settings = parseAllSettings(() => parseSettings(config));
     } catch (err) {
       failOnBadConfig(node, err);
       return;
@@ -182,7 +182,7 @@ export = (RED: NodeAPI) => {
       // raw points go on only when some are readable: influx-write reports the rest
       if (counts.good > 0 || rollupMsgs.length > 0) send([counts.good > 0 ? msg : null, rollupMsgs]);
       const kind = counts.bad > 0 ? 'warn' : 'ok';
-      showStatus(node, kind, `${compactCount(rows)} rows ${compactCount(buckets)} bkt`);
+      showStatus(node, kind, `${countOf(rows, 'row')} ${compactCount(buckets)} bkt`);
       if (counts.bad > 0) {
         return done(
           new Error(

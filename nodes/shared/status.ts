@@ -30,6 +30,11 @@ export function compactCount(n: number): string {
   return `${(n / 1_000_000).toFixed(1)}M`;
 }
 
+/** "1 key", "12 keys", "1.2k keys": a compact count with its noun in the right number. */
+export function countOf(n: number, noun: string): string {
+  return `${compactCount(n)} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** HH:MM:SS UTC of an instant, for "ok 12:01:00" style status. */
 export function clockTime(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(11, 19);

@@ -1,6 +1,6 @@
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
-import { showStatus, compactCount } from '../shared/status';
-import { configNumber } from '../shared/config-number';
+import { showStatus, compactCount, countOf } from '../shared/status';
+import { configNumber, parseAllSettings } from '../shared/config-number';
 import { loadState, saveState } from '../shared/node-state';
 import { toEpochMs } from '../core/timestamp';
 import {
@@ -82,7 +82,7 @@ export = (RED: NodeAPI) => {
     let settings: Settings;
     let stats: TurbineStats;
     try {
-      settings = parseSettings(config);
+      settings = parseAllSettings(() => parseSettings(config));
       stats = new TurbineStats(settings.options, loadState<TurbineStatsState>(node));
     } catch (err) {
       failOnBadConfig(node, err);
@@ -108,7 +108,7 @@ export = (RED: NodeAPI) => {
     };
     const showProgress = () => {
       const open = stats.openRows;
-      const text = open > 0 ? `${compactCount(open)} rows open` : `${compactCount(emitted)} stats`;
+      const text = open > 0 ? `${countOf(open, 'row')} open` : `${compactCount(emitted)} stats`;
       showStatus(node, rejected > 0 || stats.lateRows > 0 ? 'warn' : open > 0 ? 'busy' : 'ok', text);
     };
 

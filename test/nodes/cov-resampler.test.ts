@@ -144,7 +144,7 @@ describe('cov-resampler node', function () {
       sent.map((m) => [m.payload.bucket_id, m.payload.mean, m.payload.count]),
       [[1, 7, 2]],
     );
-    assert.equal((rs.status as unknown as sinon.SinonSpy).lastCall.args[0].text, '1 keys · 7 bad');
+    assert.equal((rs.status as unknown as sinon.SinonSpy).lastCall.args[0].text, '1 key · 7 bad');
   });
 
   it('reaches a Catch node with each bad msg', async () => {
@@ -190,7 +190,7 @@ describe('cov-resampler node', function () {
     rs.receive({ topic: 'k', payload: 6, timestamp: DAY + 86_400_000 + 60_000 }); // the next day's file
     await flush();
     assert.equal(out.length, 48);
-    assert.equal((rs.status as unknown as sinon.SinonSpy).lastCall.args[0].text, '1 keys · 48 out');
+    assert.equal((rs.status as unknown as sinon.SinonSpy).lastCall.args[0].text, '1 key · 48 out');
   });
 
   it('gives identical buckets live under fake timers, as a fast replay, and shuffled within the grace', async () => {

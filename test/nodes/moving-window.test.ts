@@ -214,7 +214,7 @@ describe('moving-window node', function () {
       await clock.tickAsync(60_000);
       await flush();
     }
-    assert.equal(status.at(-1), '1 keys');
+    assert.equal(status.at(-1), '1 key');
   });
 
   describe('event time', function () {
@@ -432,7 +432,7 @@ describe('moving-window node', function () {
       mw.receive({ topic: 'k', payload: 1, timestamp: iso(START - 120_000) });
       await flush();
       assert.equal(late.length, 0);
-      assert.equal(status.at(-1), '1 keys · 1 late');
+      assert.equal(status.at(-1), '1 key · 1 late');
     });
 
     it('holds at most maxKeys keys and warns once when the cap bites', async () => {
