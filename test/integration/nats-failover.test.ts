@@ -83,7 +83,9 @@ function expectedWindows(): Expected[] {
 async function leaseHistory(cluster: TestNatsCluster, partition: number): Promise<KvEntry[]> {
   const kv = await cluster.client.jetstream().views.kv(LEASE_BUCKET);
   const entries: KvEntry[] = [];
-  for await (const e of await kv.history({ key: `workers.p${partition}` })) entries.push(e);
+  // nats.js 2.29's history() can yield `undefined` as its end marker when a second message
+  // reports pending 0 (its sentinel check lacks parentheses); that is no entry.
+  for await (const e of await kv.history({ key: `workers.p${partition}` })) if (e) entries.push(e);
   return entries.sort((a, b) => a.revision - b.revision);
 }
 
@@ -147,8 +149,8 @@ describe('scale-out on NATS JetStream (3 servers, 2 workers, InfluxDB)', functio
     // The MQTT ingest path, end to end, while every server is healthy: the first rounds and
     // the bad samples go in over MQTT and are checked to be in the stream before any
     // fault (bulk at QoS 0: QoS 1 into nats-server 2.9 runs at ~60 msgs/s here and its
-    // PUBACK promises no more, see below). MQTT into nats-server 2.9 is acknowledged before the stream stores it, so the
-    // rest — published through the faults — goes the way a device that must lose nothing
+    // PUBACK promises no more). MQTT into nats-server 2.9 is acknowledged before the
+    // stream stores it, so the rest — published through the faults — goes the way a device that must lose nothing
     // publishes (docs/scale-out.md): JetStream publish, a per-sample message id, retried
     // until the stream acknowledges it.
     const mqttPublisher = await mqtt.connectAsync(`mqtt://127.0.0.1:${cluster.servers[0].mqttPort}`, {
