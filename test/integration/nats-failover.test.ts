@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import mqtt, { type MqttClient } from 'mqtt';
-import { connect, type KvEntry } from 'nats';
+import { connect, KvWatchInclude, type KvEntry } from 'nats';
 import { SlidingWindow } from '../../nodes/core/sliding-window';
 import type { Lease } from '../../nodes/core/partition-leases';
 import { publishUntilAcked } from '../../nodes/nats-connection/js-publish';
@@ -80,13 +80,29 @@ function expectedWindows(): Expected[] {
   return out;
 }
 
-async function leaseHistory(cluster: TestNatsCluster, partition: number): Promise<KvEntry[]> {
+/**
+ * Every lease write, watched from before the workers start: the bucket keeps only the last
+ * 64 revisions of a key, fewer than a run's renewals, so its own history could miss the takeover.
+ */
+async function watchLeases(
+  cluster: TestNatsCluster,
+): Promise<{ byPartition: Map<number, KvEntry[]>; stop(): void }> {
   const kv = await cluster.client.jetstream().views.kv(LEASE_BUCKET);
-  const entries: KvEntry[] = [];
-  // nats.js 2.29's history() can yield `undefined` as its end marker when a second message
-  // reports pending 0 (its sentinel check lacks parentheses); that is no entry.
-  for await (const e of await kv.history({ key: `workers.p${partition}` })) if (e) entries.push(e);
-  return entries.sort((a, b) => a.revision - b.revision);
+  const watcher = await kv.watch({ key: 'workers.>', include: KvWatchInclude.AllHistory });
+  const byPartition = new Map<number, KvEntry[]>();
+  void (async () => {
+    for await (const e of watcher) {
+      if (!e) continue; // nats.js 2.29 can yield `undefined` as an end marker
+      const partition = Number(/\.p(\d+)$/.exec(e.key)?.[1]);
+      byPartition.set(partition, [...(byPartition.get(partition) ?? []), e]);
+    }
+  })();
+  return { byPartition, stop: () => watcher.stop() };
+}
+
+function leaseHistory(leases: { byPartition: Map<number, KvEntry[]> }, partition: number): KvEntry[] {
+  const byRevision = new Map((leases.byPartition.get(partition) ?? []).map((e) => [e.revision, e]));
+  return [...byRevision.values()].sort((x, y) => x.revision - y.revision);
 }
 
 async function currentOwners(cluster: TestNatsCluster): Promise<Map<string, number>> {
@@ -108,12 +124,14 @@ describe('scale-out on NATS JetStream (3 servers, 2 workers, InfluxDB)', functio
   const workers: RunningApp[] = [];
   let subscriber: MqttClient;
   const received: { topic: string; payload: string }[] = [];
+  let leases: Awaited<ReturnType<typeof watchLeases>>;
 
   before(async () => {
     [influx, cluster] = await Promise.all([
       startTestInfluxd(),
       startTestNatsCluster({ partitions: PARTITIONS }),
     ]);
+    leases = await watchLeases(cluster);
     const env = (id: string) => ({
       GRIDFLOW_NATS_URL: cluster.urls.join(','),
       GRIDFLOW_WORKER_ID: id,
@@ -139,6 +157,7 @@ describe('scale-out on NATS JetStream (3 servers, 2 workers, InfluxDB)', functio
   });
 
   after(async () => {
+    leases?.stop();
     await subscriber?.endAsync().catch(() => undefined);
     for (const w of workers) await w.dispose().catch(() => undefined);
     await cluster?.dispose().catch(() => undefined);
@@ -288,8 +307,9 @@ describe('scale-out on NATS JetStream (3 servers, 2 workers, InfluxDB)', functio
     assert.match(logs, /has no key/);
 
     // Ownership: never two owners of one partition; the killed worker's partitions taken over in time.
+    const takenOver = new Set<number>();
     for (let p = 0; p < PARTITIONS; p++) {
-      const history = await leaseHistory(cluster, p);
+      const history = leaseHistory(leases, p);
       let previous: { lease: Lease | null; deleted: boolean } | undefined;
       for (const entry of history) {
         const lease = entry.operation === 'PUT' ? entry.json<Lease>() : null;
@@ -299,6 +319,7 @@ describe('scale-out on NATS JetStream (3 servers, 2 workers, InfluxDB)', functio
             `partition ${p}: ${lease.owner} took it at ${lease.acquiredAtMs} before ${previous.lease.owner}'s lease ended at ${previous.lease.expiresAtMs}`,
           );
           if (previous.lease.owner === 'w1' && lease.acquiredAtMs >= killedAtMs) {
+            takenOver.add(p);
             assert.ok(
               lease.acquiredAtMs - killedAtMs <= TAKEOVER_BOUND_MS,
               `partition ${p} taken over ${lease.acquiredAtMs - killedAtMs} ms after the kill (bound ${TAKEOVER_BOUND_MS} ms)`,
@@ -308,6 +329,7 @@ describe('scale-out on NATS JetStream (3 servers, 2 workers, InfluxDB)', functio
         previous = { lease: lease ?? previous?.lease ?? null, deleted: entry.operation !== 'PUT' };
       }
     }
+    assert.equal(takenOver.size, PARTITIONS / 2, "every partition of the killed worker's was taken over");
     const owners = await currentOwners(cluster);
     assert.equal(owners.get('w2'), PARTITIONS, 'the surviving worker owns every partition');
   });
