@@ -240,6 +240,7 @@ describe('scale-out on NATS JetStream (3 servers, 2 workers, InfluxDB)', functio
         round.push(
           publishUntilAcked(js, `gridflow.in.${STREAM}.${keyName(k)}`, encoder.encode(sampleBody(k, i)), {
             msgID: `${STREAM}/${keyName(k)}/${i}`,
+            noRespondersGiveUpAfterMs: 30_000, // a device knows its stream exists: keep trying
           }),
         );
       }
