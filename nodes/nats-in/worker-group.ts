@@ -39,6 +39,8 @@ export class WorkerGroup {
   private leaseChain: Promise<void> = Promise.resolve();
   private checkpointChain: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Bumped per lease tick: a tick abandoned at its deadline stops at its next step. */
+  private tickGeneration = 0;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -65,7 +67,7 @@ export class WorkerGroup {
     // Lease renewals never wait behind checkpoint writes: each has its own serial chain.
     const leaseTick = () => {
       this.leaseChain = this.leaseChain
-        .then(() => this.leaseTick())
+        .then(() => this.boundedLeaseTick())
         .catch((err: Error) => this.events.warn(err.message));
     };
     const checkpointTick = () => {
@@ -96,16 +98,42 @@ export class WorkerGroup {
     return `${this.settings.group}.${this.settings.workerId.replace(/[^\w-]/g, '_')}`;
   }
 
-  private async leaseTick(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * A lease tick that waits on the cluster (a KV request or key listing that never
+   * answers while a server restarts) must not hold up the next one: the renewals come
+   * first in every tick, and the chain of ticks would stall for good.
+   */
+  private async boundedLeaseTick(): Promise<void> {
+    const generation = ++this.tickGeneration;
+    const limitMs = Math.max(this.renewMs, Math.floor(this.settings.leaseMs / 2));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`lease tick took over ${limitMs} ms (cluster busy?); the next one starts`)),
+        limitMs,
+      );
+    });
+    try {
+      await Promise.race([this.leaseTick(generation), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async leaseTick(generation: number): Promise<void> {
+    const current = () => !this.closed && generation === this.tickGeneration;
+    if (!current()) return;
     const now = Date.now();
     this.fenceExpired(now);
     await this.renewAll(now);
+    if (!current()) return;
     await this.buckets.members.put(
       this.memberKey(),
       JSON.stringify({ id: this.settings.workerId, seenAtMs: now }),
     );
+    if (!current()) return;
     const [members, views] = await Promise.all([this.liveMembers(now), this.readLeases()]);
+    if (!current()) return;
     const plan = planLeases(this.settings.workerId, members, views, new Set(this.owned.keys()), Date.now());
     for (const partition of plan.release) await this.release(partition);
     await Promise.all(plan.claim.map((partition) => this.claim(partition, views[partition].revision)));
@@ -140,11 +168,35 @@ export class WorkerGroup {
         owned.lease = lease;
         owned.consumer.validUntilMs = lease.expiresAtMs;
       } catch (err) {
-        if (isWrongRevision(err)) this.drop(partition, 'lease taken by another worker');
+        if (isWrongRevision(err)) await this.adoptOrDrop(partition, owned);
         // Otherwise the cluster is briefly unavailable: retry next tick; the consumer stops at expiry.
       }
     };
     await Promise.all([...this.owned].map(([partition, owned]) => renew(partition, owned)));
+  }
+
+  /**
+   * A renewal refused for its revision: an abandoned tick's renewal may have landed first.
+   * The lease is still ours only if the bucket says so (same owner, same acquisition).
+   */
+  private async adoptOrDrop(partition: number, owned: Owned): Promise<void> {
+    const entry = await this.buckets.leases.get(this.leaseKey(partition));
+    const lease = entry && entry.operation === 'PUT' ? entry.json<Lease>() : null;
+    if (
+      entry &&
+      lease &&
+      this.owned.get(partition) === owned &&
+      lease.owner === this.settings.workerId &&
+      lease.acquiredAtMs === owned.lease.acquiredAtMs
+    ) {
+      if (entry.revision > owned.revision) {
+        owned.revision = entry.revision;
+        owned.lease = lease;
+        owned.consumer.validUntilMs = lease.expiresAtMs;
+      }
+      return;
+    }
+    this.drop(partition, 'lease taken by another worker');
   }
 
   private async liveMembers(now: number): Promise<string[]> {

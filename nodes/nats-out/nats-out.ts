@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { JetStreamClient } from 'nats';
+import { publishUntilAcked } from '../nats-connection/js-publish';
 import type { NatsConnectionNode } from '../nats-connection/nats-streams';
 import { failOnBadConfig } from '../shared/config-failure';
 import type { Done, Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
@@ -55,6 +56,10 @@ export = (RED: NodeAPI) => {
     let js: Promise<JetStreamClient> | undefined;
     let published = 0;
     let duplicates = 0;
+    let closed = false;
+    this.on('close', () => {
+      closed = true;
+    });
     if (!connection?.configured) showStatus(this, 'idle', 'off: no servers');
 
     this.on('input', (input, _send, done: Done) => {
@@ -66,7 +71,11 @@ export = (RED: NodeAPI) => {
         const body = typeof msg.payload === 'string' ? msg.payload : JSON.stringify(msg.payload ?? null);
         const id = messageId(msg, subject, body);
         js ??= connection.connection().then((nc) => nc.jetstream());
-        const ack = await (await js).publish(subject, encoder.encode(body), { msgID: id });
+        // Retried through a server restart or leader election: the same id keeps it stored once.
+        const ack = await publishUntilAcked(await js, subject, encoder.encode(body), {
+          msgID: id,
+          cancelled: () => closed,
+        });
         if (ack.duplicate) duplicates++;
         else published++;
         showStatus(
