@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync, openSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './free-port';
+import { stopChild } from './stop-child';
 
 export const INFLUXD_INSTALL_HINT =
   'influxd (InfluxDB 1.x) is not installed: run `sudo apt-get install -y influxdb` (Debian/Ubuntu), ' +
@@ -89,17 +90,7 @@ export async function startPrivateInfluxd(
     writeFileSync(pidFile, String(child.pid));
     await waitForPing(url, child, timeoutMs);
   };
-  const waitExit = (signal: NodeJS.Signals) =>
-    new Promise<void>((resolve) => {
-      const c = child;
-      if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
-      const force = setTimeout(() => c.kill('SIGKILL'), 10_000);
-      c.once('exit', () => {
-        clearTimeout(force);
-        resolve();
-      });
-      c.kill(signal);
-    });
+  const waitExit = (signal: NodeJS.Signals) => stopChild(child, signal);
 
   await launch();
   if (database) await createDatabase(url, database);

@@ -22,6 +22,7 @@ import {
   writeFrequencyCsv,
   type FrequencyCsvOptions,
 } from '../scripts/gen-frequency';
+import { SWISSGRID_CSV_SOURCE } from './swissgrid-csv-source';
 
 const BATCH = 5000;
 const RAW_SAMPLE_ROWS = 2_000_000;
@@ -120,20 +121,7 @@ async function flowRun(
       x: 100,
       y: 100,
       path: file,
-      delimiter: ';',
-      quote: '"',
-      decimalComma: false,
-      hasHeader: true,
-      columns: 'time,hz',
-      timeColumn: 'time',
-      timeFormat: 'swissgrid',
-      timezone: 'Europe/Zurich',
-      numberColumns: 'hz',
-      output: 'points',
-      measurement: 'grid_frequency',
-      tagColumns: '',
-      fieldColumns: 'hz',
-      fileTag: 'series',
+      ...SWISSGRID_CSV_SOURCE,
       batchSize: BATCH,
       readOnStart: false,
       watch: false,

@@ -28,6 +28,7 @@ import {
   writeFrequencyCsv,
   type FrequencyCsvOptions,
 } from '../scripts/gen-frequency';
+import { SWISSGRID_CSV_SOURCE } from './swissgrid-csv-source';
 
 const BATCH = 5000;
 
@@ -80,20 +81,7 @@ async function ingest(
       z,
       type: 'csv-source',
       path: '',
-      delimiter: ';',
-      quote: '"',
-      decimalComma: false,
-      hasHeader: true,
-      columns: 'time,hz',
-      timeColumn: 'time',
-      timeFormat: 'swissgrid',
-      timezone: 'Europe/Zurich',
-      numberColumns: 'hz',
-      output: 'points',
-      measurement: 'grid_frequency',
-      tagColumns: '',
-      fieldColumns: 'hz',
-      fileTag: 'series',
+      ...SWISSGRID_CSV_SOURCE,
       batchSize: BATCH,
       readOnStart: false,
       watch: false,

@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../app/free-port';
+import { stopChild } from '../app/stop-child';
 import { partitionMapping } from '../nodes/nats-connection/nats-streams';
 
 export const NATS_SERVER_INSTALL_HINT =
@@ -99,17 +100,7 @@ async function waitHealthy(httpPort: number, child: ChildProcess, timeoutMs: num
 
 function serverProcess(name: string, dir: string, ports: Ports, configPath: string): NatsServerProcess {
   let child: ChildProcess | undefined;
-  const exited = (signal: NodeJS.Signals) =>
-    new Promise<void>((resolve) => {
-      const c = child;
-      if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
-      const force = setTimeout(() => c.kill('SIGKILL'), 10_000);
-      c.once('exit', () => {
-        clearTimeout(force);
-        resolve();
-      });
-      c.kill(signal);
-    });
+  const exited = (signal: NodeJS.Signals) => stopChild(child, signal);
   return {
     name,
     clientPort: ports.client,
