@@ -23,19 +23,10 @@ import {
   type FrequencyCsvOptions,
 } from '../scripts/gen-frequency';
 import { SWISSGRID_CSV_SOURCE } from './swissgrid-csv-source';
+import { deployFlow, type Red } from './embedded-red';
 
 const BATCH = 5000;
 const RAW_SAMPLE_ROWS = 2_000_000;
-
-interface NodeInstance {
-  receive(msg: Record<string, unknown>): void;
-  on(event: 'input', listener: (msg: Record<string, unknown>) => void): void;
-}
-
-interface Red {
-  nodes: { getNode(id: string): NodeInstance | null };
-  runtime: { flows: { setFlows(opts: unknown): Promise<unknown> } };
-}
 
 /** The points of the file as line protocol bodies (5,000 lines each), for at most `limit` rows. */
 function rawBodies(
@@ -147,13 +138,10 @@ async function flowRun(
     { id: `${tag}.acks`, z: `${tag}.tab`, type: 'change', x: 500, y: 100, rules: [], wires: [] },
     { id: `${tag}.rejected`, z: `${tag}.tab`, type: 'change', x: 500, y: 140, rules: [], wires: [] },
   ];
-  await RED.runtime.flows.setFlows({ flows: { flows: flow }, deploymentType: 'full' });
-  let source: NodeInstance | null = null;
-  for (let i = 0; i < 5000 && !(source = RED.nodes.getNode(`${tag}.csv`)); i++)
-    await new Promise((r) => setTimeout(r, 2));
+  const source = await deployFlow(RED, flow, `${tag}.csv`);
   const acks = RED.nodes.getNode(`${tag}.acks`);
   const rejected = RED.nodes.getNode(`${tag}.rejected`);
-  if (!source || !acks || !rejected)
+  if (!acks || !rejected)
     throw new Error('the bench flow did not start (are csv-source and influx-write built?)');
   let written = 0;
   const finished = new Promise<void>((resolve, reject) => {

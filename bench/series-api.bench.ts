@@ -29,18 +29,9 @@ import {
   type FrequencyCsvOptions,
 } from '../scripts/gen-frequency';
 import { SWISSGRID_CSV_SOURCE } from './swissgrid-csv-source';
+import { deployFlow, type Red } from './embedded-red';
 
 const BATCH = 5000;
-
-interface NodeInstance {
-  receive(msg: Record<string, unknown>): void;
-  on(event: 'input', listener: (msg: Record<string, unknown>) => void): void;
-}
-
-interface Red {
-  nodes: { getNode(id: string): NodeInstance | null };
-  runtime: { flows: { setFlows(opts: unknown): Promise<unknown> } };
-}
 
 const connection = (id: string, url: string) => ({
   id,
@@ -52,12 +43,6 @@ const connection = (id: string, url: string) => ({
   org: '',
   bucket: '',
 });
-
-async function deploy(RED: Red, flow: Record<string, unknown>[], firstId: string): Promise<void> {
-  await RED.runtime.flows.setFlows({ flows: { flows: flow }, deploymentType: 'full' });
-  for (let i = 0; i < 5000 && !RED.nodes.getNode(firstId); i++) await new Promise((r) => setTimeout(r, 2));
-  if (!RED.nodes.getNode(firstId)) throw new Error('the bench flow did not start');
-}
 
 let deployment = 0;
 
@@ -124,7 +109,7 @@ async function ingest(
     { id: `${tag}.acks`, z, type: 'change', rules: [], wires: [] },
     { id: `${tag}.rejected`, z, type: 'change', rules: [], wires: [] },
   ];
-  await deploy(RED, flow, `${tag}.acks`);
+  await deployFlow(RED, flow, `${tag}.acks`);
   const source = RED.nodes.getNode(`${tag}.csv`)!;
   let written = 0;
   let waiting: { until: number; resolve: () => void; reject: (err: Error) => void } | undefined;
@@ -190,7 +175,7 @@ async function deployApi(RED: Red, influxUrl: string) {
     { id: `api.${name}.res`, z, type: 'series-response', wires: [[`api.${name}.out`]] },
     { id: `api.${name}.out`, z, type: 'change', rules: [], wires: [] },
   ];
-  await deploy(
+  await deployFlow(
     RED,
     [
       { id: z, type: 'tab', label: 'series api' },
