@@ -47,6 +47,70 @@ const shippedFlows = readdirSync(join(repoRoot, 'flows'))
   .sort()
   .map((f) => f.replace(/\.json$/, ''));
 
+/** Every node's en-US messages (locales/en-US/<node>.json), keyed by node type. */
+const EN_US: Record<string, unknown> = Object.assign(
+  {},
+  ...declaredTypes.map(
+    (type) => JSON.parse(readFileSync(localeFile(type, 'json'), 'utf8')) as Record<string, unknown>,
+  ),
+);
+/** What an untranslated key looks like on screen: `moving-window.label.windowSeconds`. */
+const RAW_KEY = /\b[a-z][\w-]*\.(label|placeholder|options|hint|modelName)\.\w/;
+
+function localeFile(type: string, ext: 'json' | 'html'): string {
+  return join(repoRoot, 'nodes', type, 'locales', 'en-US', `${type}.${ext}`);
+}
+
+/** The text of the first paragraph of a node's locales/en-US help, as the sidebar shows it. */
+function helpIntro(type: string): string {
+  const html = readFileSync(localeFile(type, 'html'), 'utf8');
+  const first = /<p>([\s\S]*?)<\/p>/.exec(html)?.[1] ?? '';
+  return first
+    .replace(/<[^>]+>/g, '')
+    .replace(/&gt;/g, '>')
+    .replace(/&lt;/g, '<')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** The en-US message of a dotted key (`moving-window.label.name`), if there is one. */
+function enUsMessage(key: string): string | undefined {
+  let at: unknown = EN_US;
+  for (const part of key.split('.')) at = (at as Record<string, unknown> | undefined)?.[part];
+  return typeof at === 'string' ? at : undefined;
+}
+
+/**
+ * The node (or config node) to edit for each declared type: every one on the saved-flows
+ * tab, else the first found.
+ */
+async function oneNodeOfEachType(page: Page): Promise<{ id: string; type: string; config: boolean }[]> {
+  return page.evaluate(
+    ({ declared, savedTab }) => {
+      const chosen: { id: string; type: string; config: boolean }[] = [];
+      const pick = (n: { id: string; type: string; z?: string }, config: boolean) => {
+        if (!declared.includes(n.type)) return;
+        const saved = n.z === savedTab || n.id.startsWith('saved.');
+        if (saved || !chosen.some((c) => c.type === n.type)) chosen.push({ id: n.id, type: n.type, config });
+      };
+      RED.nodes.eachNode((n) => pick(n, false));
+      RED.nodes.eachConfig((n) => pick(n, true));
+      return chosen;
+    },
+    { declared: declaredTypes, savedTab: SAVED_TAB },
+  );
+}
+
+/** Opens the edit dialog of a node or config node; resolves with its OK button. */
+async function openDialog(page: Page, n: { id: string; type: string; config: boolean }) {
+  if (n.config) await page.evaluate(({ id, type }) => RED.editor.editConfig('', type, id), n);
+  else await page.evaluate((id) => RED.editor.edit(RED.nodes.node(id)), n.id);
+  const done = page.locator(n.config ? '#node-config-dialog-ok' : '#node-dialog-ok');
+  await done.waitFor({ state: 'visible', timeout: 10_000 });
+  return done;
+}
+
 interface TypeInfo {
   type: string;
   category: string;
@@ -226,7 +290,8 @@ declare const RED: {
     dirty(value: boolean): void;
   };
   editor: { edit(node: unknown): void; editConfig(name: string, type: string, id: string): void };
-  utils: { getPaletteLabel(type: string, def: unknown): string };
+  sidebar: { help: { show(type: string): void } };
+  utils: { getPaletteLabel(type: string, def: unknown): string; getNodeLabel(node: unknown): string };
   view: { select(selection: unknown): void };
   workspaces: { show(id: string): void; active(): string };
 };
@@ -500,22 +565,83 @@ describe('the editor in a real browser (Chromium driven by playwright-core)', fu
     );
   });
 
+  it("shows every node's help from its locales/en-US/<node>.html in the help sidebar", async () => {
+    const problems: string[] = [];
+    for (const type of declaredTypes) {
+      const built = readFileSync(join(repoRoot, 'dist', 'nodes', type, `${type}.html`), 'utf8');
+      if (built.includes('data-help-name')) problems.push(`${type}: help still in ${type}.html`);
+      const intro = helpIntro(type);
+      if (!intro) problems.push(`${type}: no <p> in locales/en-US/${type}.html`);
+      await page.evaluate((t) => RED.sidebar.help.show(t), type);
+      try {
+        await page
+          .locator('.red-ui-help:visible')
+          .filter({ hasText: intro })
+          .first()
+          .waitFor({ timeout: 5_000 });
+      } catch {
+        problems.push(`${type}: the help sidebar does not show "${intro.slice(0, 60)}"`);
+        await shot(page, `05b-help-${type}`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  it('labels every edit dialog from locales/en-US: each i18n text is its en-US message, no raw key shown', async () => {
+    const problems: string[] = [];
+    for (const n of await oneNodeOfEachType(page)) {
+      try {
+        await openDialog(page, n);
+      } catch (err) {
+        problems.push(`${n.type} ${n.id}: dialog (${(err as Error).message.split('\n')[0]})`);
+        await page.keyboard.press('Escape');
+        continue;
+      }
+      const shown = await page.evaluate(() => {
+        const tray = [...document.querySelectorAll('.red-ui-tray')].pop()!;
+        const texts: { key: string; text: string }[] = [];
+        tray.querySelectorAll('[data-i18n]').forEach((el) => {
+          for (const spec of (el.getAttribute('data-i18n') ?? '').split(';')) {
+            const m = /^(?:\[(\w+)\])?(?:(.+):)?(.+)$/.exec(spec.trim());
+            if (!m || !(m[2] ?? '').startsWith('@gridflow/')) continue;
+            const text = m[1] ? (el.getAttribute(m[1]) ?? '') : (el.textContent ?? '');
+            texts.push({ key: m[3], text: text.trim() });
+          }
+        });
+        const placeholders = [...tray.querySelectorAll('[placeholder]')].map((e) =>
+          e.getAttribute('placeholder'),
+        );
+        return { texts, visible: (tray as HTMLElement).innerText, placeholders };
+      });
+      if (shown.texts.length === 0) problems.push(`${n.type}: no i18n text in the dialog`);
+      for (const { key, text } of shown.texts) {
+        const message = enUsMessage(key);
+        if (message === undefined) problems.push(`${n.type}: ${key} is not in locales/en-US/${n.type}.json`);
+        else if (text !== message)
+          problems.push(`${n.type}: ${key} shows "${text}", en-US says "${message}"`);
+      }
+      for (const text of [shown.visible, ...shown.placeholders])
+        if (RAW_KEY.test(text ?? ''))
+          problems.push(`${n.type}: raw key shown: ${RAW_KEY.exec(text ?? '')?.[0]}`);
+      await shot(page, `05c-i18n-${n.type}`);
+      await page.locator(n.config ? '#node-config-dialog-cancel' : '#node-dialog-cancel').click();
+      await page
+        .locator(n.config ? '#node-config-dialog-cancel' : '#node-dialog-cancel')
+        .waitFor({ state: 'detached' });
+    }
+    const labels = await page.evaluate(() => {
+      const all: string[] = [];
+      RED.nodes.eachNode((node) => {
+        all.push(`${node.type}: ${RED.utils.getNodeLabel(node)}`);
+      });
+      return all;
+    });
+    problems.push(...labels.filter((l) => RAW_KEY.test(l)).map((l) => `node label ${l}`));
+    assert.deepEqual(problems, []);
+  });
+
   it('keeps every setting through an unchanged edit dialog and Deploy, for every node type', async () => {
-    const declaredNodes = await page.evaluate(
-      ({ declared, savedTab }) => {
-        const chosen: { id: string; type: string; config: boolean }[] = [];
-        const pick = (n: { id: string; type: string; z?: string }, config: boolean) => {
-          if (!declared.includes(n.type)) return;
-          const saved = n.z === savedTab || n.id.startsWith('saved.');
-          if (saved || !chosen.some((c) => c.type === n.type))
-            chosen.push({ id: n.id, type: n.type, config });
-        };
-        RED.nodes.eachNode((n) => pick(n, false));
-        RED.nodes.eachConfig((n) => pick(n, true));
-        return chosen;
-      },
-      { declared: declaredTypes, savedTab: SAVED_TAB },
-    );
+    const declaredNodes = await oneNodeOfEachType(page);
     assert.deepEqual(
       [...new Set(declaredNodes.map((n) => n.type))].sort(),
       [...declaredTypes].sort(),
@@ -524,11 +650,8 @@ describe('the editor in a real browser (Chromium driven by playwright-core)', fu
     const before = await deployedFlows(app.url);
     const problems: string[] = [];
     for (const n of declaredNodes) {
-      if (n.config) await page.evaluate(({ id, type }) => RED.editor.editConfig('', type, id), n);
-      else await page.evaluate((id) => RED.editor.edit(RED.nodes.node(id)), n.id);
-      const done = page.locator(n.config ? '#node-config-dialog-ok' : '#node-dialog-ok');
       try {
-        await done.waitFor({ state: 'visible', timeout: 10_000 });
+        const done = await openDialog(page, n);
         await done.click();
         await done.waitFor({ state: 'detached', timeout: 10_000 });
       } catch (err) {
