@@ -48,6 +48,17 @@ describe('the npm package, packed and installed into a plain Node-RED 4.1 userDi
     ) as { filename: string; files: { path: string }[] }[];
     const files = packed[0].files.map((f) => f.path);
     assert.ok(files.includes('dist/nodes/aedes-broker/aedes-broker.html'), 'the .html files are packed');
+    for (const type of Object.keys(
+      (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { 'node-red': { nodes: object } })[
+        'node-red'
+      ].nodes,
+    ))
+      for (const ext of ['html', 'json'])
+        assert.ok(
+          files.includes(`dist/nodes/${type}/locales/en-US/${type}.${ext}`),
+          `${type}'s locales/en-US/${type}.${ext} is packed`,
+        );
+    assert.ok(files.includes('resources/gridflow-editor.js'), 'the editor helpers are packed');
     assert.ok(
       files.some((f) => f.startsWith('examples/')),
       'the examples are packed',
@@ -108,6 +119,15 @@ describe('the npm package, packed and installed into a plain Node-RED 4.1 userDi
         await fetch(`http://127.0.0.1:${port}/library/examples/flows/@gridflow/node-red-gridflow`)
       ).json()) as unknown[];
       assert.ok(examples.length > 0, 'Import > Examples lists the shipped flows');
+      const editorScript = await fetch(
+        `http://127.0.0.1:${port}/resources/@gridflow/node-red-gridflow/gridflow-editor.js`,
+      );
+      assert.equal(editorScript.status, 200, 'Node-RED serves the editor helpers');
+      assert.match(await editorScript.text(), /window\.gridflowEditor/);
+      const help = (await (
+        await fetch(`http://127.0.0.1:${port}/nodes`, { headers: { Accept: 'text/html' } })
+      ).text());
+      assert.match(help, /data-help-name="moving-window"/, 'the help comes from locales/en-US');
       await deployEveryExample(
         port,
         join(userDir, 'node_modules', '@gridflow', 'node-red-gridflow'),
