@@ -124,9 +124,9 @@ describe('the npm package, packed and installed into a plain Node-RED 4.1 userDi
       );
       assert.equal(editorScript.status, 200, 'Node-RED serves the editor helpers');
       assert.match(await editorScript.text(), /window\.gridflowEditor/);
-      const help = (await (
+      const help = await (
         await fetch(`http://127.0.0.1:${port}/nodes`, { headers: { Accept: 'text/html' } })
-      ).text());
+      ).text();
       assert.match(help, /data-help-name="moving-window"/, 'the help comes from locales/en-US');
       await deployEveryExample(
         port,
