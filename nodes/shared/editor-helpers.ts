@@ -45,3 +45,19 @@ export function durationLabel(seconds: unknown): string {
   if (s % 60 === 0) return `${s / 60} min`;
   return `${s} s`;
 }
+
+/** What Node-RED gives a port-label function as `this`: the node, with its catalog's `_`. */
+interface EditorNode {
+  type: string;
+  _(key: string): string;
+}
+
+/** A node's `inputLabels`: `<type>.inputLabels` from its locales/<lang>/<type>.json. */
+export function inputLabel(this: EditorNode): string {
+  return this._(`${this.type}.inputLabels`);
+}
+
+/** A node's `outputLabels`: `<type>.outputLabels.<port>` from its locales/<lang>/<type>.json. */
+export function outputLabel(this: EditorNode, port: number): string {
+  return this._(`${this.type}.outputLabels.${port}`);
+}

@@ -55,7 +55,7 @@ const EN_US: Record<string, unknown> = Object.assign(
   ),
 );
 /** What an untranslated key looks like on screen: `moving-window.label.windowSeconds`. */
-const RAW_KEY = /\b[a-z][\w-]*\.(label|placeholder|options|hint|modelName)\.\w/;
+const RAW_KEY = /\b[a-z][\w-]*\.(label|placeholder|options|hint|modelName|inputLabels|outputLabels)\b/;
 
 function localeFile(type: string, ext: 'json' | 'html'): string {
   return join(repoRoot, 'nodes', type, 'locales', 'en-US', `${type}.${ext}`);
@@ -589,7 +589,8 @@ describe('the editor in a real browser (Chromium driven by playwright-core)', fu
 
   it('labels every edit dialog from locales/en-US: each i18n text is its en-US message, no raw key shown', async () => {
     const problems: string[] = [];
-    for (const n of await oneNodeOfEachType(page)) {
+    const nodes = await oneNodeOfEachType(page);
+    for (const n of nodes) {
       try {
         await openDialog(page, n);
       } catch (err) {
@@ -637,6 +638,33 @@ describe('the editor in a real browser (Chromium driven by playwright-core)', fu
       return all;
     });
     problems.push(...labels.filter((l) => RAW_KEY.test(l)).map((l) => `node label ${l}`));
+    const ports = await page.evaluate(
+      (nodes) => {
+        type PortLabel = string | ((this: unknown, port: number) => string) | undefined;
+        const text = (label: PortLabel, node: unknown, port: number) =>
+          typeof label === 'function' ? label.call(node, port) : label;
+        return nodes.map(({ id, type }) => {
+          const node = RED.nodes.node(id) as { inputs?: number; outputs?: number } | undefined;
+          const def = RED.nodes.getType(type) as
+            { inputLabels?: PortLabel; outputLabels?: PortLabel } | undefined;
+          const outputs = Array.from({ length: node?.outputs ?? 0 }, (_, port) =>
+            text(def?.outputLabels, node, port),
+          );
+          return { type, input: node?.inputs ? text(def?.inputLabels, node, 0) : undefined, outputs };
+        });
+      },
+      nodes.filter((n) => !n.config),
+    );
+    for (const { type, input, outputs } of ports) {
+      const expectedInput = enUsMessage(`${type}.inputLabels`);
+      if (input !== expectedInput)
+        problems.push(`${type}: input label "${input}", en-US says "${expectedInput}"`);
+      outputs.forEach((label, port) => {
+        const expected = enUsMessage(`${type}.outputLabels.${port}`);
+        if (label !== expected)
+          problems.push(`${type}: output ${port} label "${label}", en-US says "${expected}"`);
+      });
+    }
     assert.deepEqual(problems, []);
   });
 

@@ -59,6 +59,12 @@ describe('editor helpers', () => {
     );
   });
 
+  it("port labels are the node's catalog entries <type>.inputLabels and <type>.outputLabels.<port>", () => {
+    const node = { type: 'moving-window', _: (key: string) => `[${key}]` };
+    assert.equal(helpers.inputLabel.call(node), '[moving-window.inputLabels]');
+    assert.equal(helpers.outputLabel.call(node, 1), '[moving-window.outputLabels.1]');
+  });
+
   it('the built resources/gridflow-editor.js holds the same functions and the runtime constants', () => {
     const editor = loadScript();
     assert.deepEqual([...editor.AGGREGATES], [...AGGREGATES]);
