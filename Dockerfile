@@ -34,6 +34,7 @@ COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/examples ./examples
+COPY --from=build /app/resources ./resources
 COPY flows ./flows
 COPY data ./data
 RUN mkdir -p /data && chown node:node /data
