@@ -4,7 +4,7 @@
  * for `http response` (output 2). Validation and query text: nodes/core/footprint-query.ts.
  */
 import { planFootprintQuery, type FootprintQueryInfo } from '../core/footprint-query';
-import { quoteIdentifier } from '../core/series-query';
+import { quotePlainIdentifier } from '../core/series-query';
 import { httpRequestParts, setReply } from '../shared/http-reply';
 import { showStatus } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
@@ -24,8 +24,8 @@ export = (RED: NodeAPI) => {
       tag: (config.tag || 'asset_id').trim(),
     };
     try {
-      quoteIdentifier(settings.measurement, 'measurement');
-      quoteIdentifier(settings.tag, 'tag');
+      quotePlainIdentifier(settings.measurement, 'measurement');
+      quotePlainIdentifier(settings.tag, 'tag');
     } catch (err) {
       failOnBadConfig(node, err);
       return;

@@ -9,7 +9,7 @@ import {
   catalogQuery,
   planMultiSeriesQuery,
   planSeriesQuery,
-  quoteIdentifier,
+  quotePlainIdentifier,
   type RollupSource,
   type SeriesQueryInfo,
 } from '../core/series-query';
@@ -48,12 +48,12 @@ function parseSettings(config: SeriesRequestConfig) {
     rollups,
     watermarkOf: (series: string) => rollupWatermark(measurement, series),
   };
-  quoteIdentifier(settings.measurement, 'measurement');
-  quoteIdentifier(settings.field, 'field');
-  quoteIdentifier(settings.tag, 'tag');
+  quotePlainIdentifier(settings.measurement, 'measurement');
+  quotePlainIdentifier(settings.field, 'field');
+  quotePlainIdentifier(settings.tag, 'tag');
   for (const r of rollups) {
-    quoteIdentifier(`${settings.measurement}_${r.level}`, 'rollup measurement');
-    if (r.retentionPolicy) quoteIdentifier(r.retentionPolicy, 'retention policy');
+    quotePlainIdentifier(`${settings.measurement}_${r.level}`, 'rollup measurement');
+    if (r.retentionPolicy) quotePlainIdentifier(r.retentionPolicy, 'retention policy');
   }
   return settings;
 }

@@ -10,7 +10,7 @@ import influxConnection from '../../nodes/influx-connection/influx-connection';
 import influxWrite from '../../nodes/influx-write/influx-write';
 import { startTestInfluxd, type TestInfluxd } from '../harness/influxd';
 import { startTestVictoriaMetrics, type TestVictoriaMetrics } from '../harness/victoria-metrics';
-import { quoteIdentifier } from '../../nodes/core/query-params';
+import { quoteIdentifier } from '../../nodes/core/influxql';
 import { eventually } from '../harness/eventually';
 import { mountTmpfs, remountReadOnly, unmount } from '../harness/tmpfs';
 
