@@ -160,12 +160,8 @@ export function planSeriesQuery(
   const { measurement = 'grid_frequency', tag = 'series' } = options;
   const data = seriesDataQuery([series], range, options, true);
   return {
-    ok: true,
+    ...range,
     series,
-    startMs: range.startMs,
-    endMs: range.endMs,
-    resolution: range.resolution,
-    points: range.points,
     data: data.query,
     pieces: data.pieces,
     exists: seriesExistsQuery(series, { measurement, tag }),
@@ -365,17 +361,9 @@ export function combineBucketRows(
 
 export const MAX_SERIES_PER_REQUEST = 50;
 
-export interface MultiSeriesQueryPlan {
-  ok: true;
+/** As SeriesQueryPlan, for several series; `exists` gives one row per series that exists. */
+export interface MultiSeriesQueryPlan extends Omit<SeriesQueryPlan, 'series'> {
   series: string[];
-  startMs: number;
-  endMs: number;
-  resolution: Resolution;
-  points: number;
-  data: BoundQuery;
-  pieces: QueryPiece[];
-  /** One row per series that exists. */
-  exists: BoundQuery;
 }
 
 /** `?series=a,b&start=&end=&resolution=`: several series in one call (one query, grouped by series). */
@@ -399,12 +387,8 @@ export function planMultiSeriesQuery(
   const data = seriesDataQuery(names, range, options);
   const t = quotePlainIdentifier(tag, 'tag');
   return {
-    ok: true,
+    ...range,
     series: names,
-    startMs: range.startMs,
-    endMs: range.endMs,
-    resolution: range.resolution,
-    points: range.points,
     data: data.query,
     pieces: data.pieces,
     exists: {

@@ -11,7 +11,9 @@ import {
   planMultiSeriesQuery,
   planSeriesQuery,
   quotePlainIdentifier,
+  type MultiSeriesQueryPlan,
   type RollupSource,
+  type SeriesQueryPlan,
   type SeriesQueryInfo,
 } from '../core/series-query';
 import { configNumber } from '../shared/config-number';
@@ -63,6 +65,16 @@ function parseSettings(config: SeriesRequestConfig) {
 
 type SeriesRequestSettings = ReturnType<typeof parseSettings>;
 
+/** The range and resolution a plan answers, as series-response passes them on. */
+function requestedRange(plan: SeriesQueryPlan | MultiSeriesQueryPlan) {
+  return {
+    start: new Date(plan.startMs).toISOString(),
+    end: new Date(plan.endMs).toISOString(),
+    resolution: plan.resolution.text,
+    points: plan.points,
+  };
+}
+
 /** The query of a request without `:series`: several series (`?series=a,b`), or the catalog. */
 function planWithoutSeriesParam(
   query: Record<string, unknown>,
@@ -81,15 +93,7 @@ function planWithoutSeriesParam(
     ok: true,
     query: `${plan.exists.query}; ${plan.data.query}`,
     params: { ...plan.exists.params, ...plan.data.params },
-    info: {
-      kind: 'multi',
-      series: plan.series,
-      tag: settings.tag,
-      start: new Date(plan.startMs).toISOString(),
-      end: new Date(plan.endMs).toISOString(),
-      resolution: plan.resolution.text,
-      points: plan.points,
-    },
+    info: { kind: 'multi', ...requestedRange(plan), series: plan.series, tag: settings.tag },
   };
 }
 
@@ -113,12 +117,9 @@ function planRequest(
     params: { ...plan.exists.params, ...plan.data.params },
     info: {
       kind: 'single',
+      ...requestedRange(plan),
       series: plan.series,
       tag: settings.tag,
-      start: new Date(plan.startMs).toISOString(),
-      end: new Date(plan.endMs).toISOString(),
-      resolution: plan.resolution.text,
-      points: plan.points,
     } satisfies SeriesQueryInfo,
   };
 }
