@@ -153,7 +153,7 @@ export const deepObject = fc.integer({ min: 200, max: 1000 }).map((depth) => {
 /**
  * Random values. `far` adds times at the edge of (or beyond) what a Date holds; off only
  * for cov-resampler, whose far-time bug would exhaust the heap of the whole test process
- * (see the separate, isolated test at the end of this file).
+ * (see the isolated test in cov-resampler.fuzz.test.ts).
  */
 export function chaosOf(far: boolean): fc.Arbitrary<unknown> {
   const anything = fc.anything({
@@ -363,7 +363,7 @@ export interface Out {
 export const VALID_TURBINES = ['t1', 't2'];
 /**
  * cov-resampler fills every bucket between two readings (LOCF): a random reading decades
- * away makes millions of buckets (the bug the isolated test below shows). Random msgs for
+ * away makes millions of buckets (the bug the isolated test in cov-resampler.fuzz.test.ts shows). Random msgs for
  * it keep only times within 30 days of the valid ones.
  */
 export const nearTimes = (m: Msg) => {
@@ -696,8 +696,6 @@ export function show(msg: Msg): string {
     return String(msg);
   }
 }
-
-// ---------------------------------------------------------------- fake InfluxDB + API
 
 // ---------------------------------------------------------------- services
 

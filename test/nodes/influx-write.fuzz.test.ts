@@ -83,7 +83,7 @@ const SPECS: Spec[] = [
   },
   {
     type: 'influx-write',
-    name: 'influx-write (InfluxDB up: lines compared)',
+    name: 'influx-write (InfluxDB up: stored points compared)',
     outputs: 2,
     uses: ['influx-connection'],
     config: (role) => ({
