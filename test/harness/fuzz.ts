@@ -343,8 +343,8 @@ export interface Spec {
   expectValid?: (outs: Out[], msg: Msg) => void;
   /** Prepares the services before each run (e.g. empty databases in the test influxd). */
   beforeRun?: (env: Env) => Promise<void>;
-  /** Extra comparison after the run (e.g. what reached InfluxDB). */
-  afterRun?: (env: Env) => Promise<void>;
+  /** Extra comparison after the run (e.g. what reached InfluxDB); gets the valid msgs fed. */
+  afterRun?: (env: Env, validMsgs: Msg[]) => Promise<void>;
   numRuns?: number;
   doneTimeoutMs?: number;
   /** Keeps only the part of an output that belongs to the valid keys (undefined drops it). */
@@ -651,7 +651,10 @@ export async function runStream(spec: Spec, env: Env, stream: Fed[]): Promise<vo
       const refValid = refItems.filter((f) => f.kind === 'valid');
       refValid.forEach((f) => spec.expectValid!(refSeen.outs[refItems.indexOf(f)] ?? [], f.msg));
     }
-    await spec.afterRun?.(env);
+    await spec.afterRun?.(
+      env,
+      refItems.filter((f) => f.kind === 'valid').map((f) => f.msg),
+    );
 
     // 4. still alive: a canary valid msg completes without error.
     const canary = fc.sample(spec.valid, { numRuns: 1, seed: 7 })[0];
