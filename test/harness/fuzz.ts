@@ -826,3 +826,21 @@ export function influxdOf(env: Env): TestInfluxd {
   if (!env.influxd) throw new Error('this spec needs useFuzzEnv({ influxd: true })');
   return env.influxd;
 }
+
+/**
+ * A spec file's describe block: the services it asks for, one test per spec, and `more`
+ * for the node's own extra fuzz tests (given the environment getter).
+ */
+export function describeFuzz(
+  type: string,
+  specs: Spec[],
+  services: FuzzServices = {},
+  more?: (env: () => Env) => void,
+): void {
+  describe(`${type} under random msgs (fast-check fuzz)`, function () {
+    this.timeout(120_000);
+    const env = useFuzzEnv(services);
+    fuzzSpecs(specs, env);
+    more?.(env);
+  });
+}

@@ -2,12 +2,11 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import {
+  describeFuzz,
   badNumber,
   finite,
-  fuzzSpecs,
   type Msg,
   type Spec,
-  useFuzzEnv,
   VALID_KEYS,
   validKey,
   validNumber,
@@ -51,9 +50,4 @@ const SPECS: Spec[] = [
   },
 ];
 
-describe('anomaly-flagger under random msgs (fast-check fuzz)', function () {
-  this.timeout(120_000);
-  const env = useFuzzEnv({});
-
-  fuzzSpecs(SPECS, env);
-});
+describeFuzz('anomaly-flagger', SPECS);

@@ -1,6 +1,6 @@
 /** api-poller under random msgs: the checks every fuzz spec makes are in test/harness/fuzz.ts. */
 import fc from 'fast-check';
-import { fuzzSpecs, type Msg, type Spec, useFuzzEnv } from '../harness/fuzz';
+import { describeFuzz, type Msg, type Spec } from '../harness/fuzz';
 
 const SPECS: Spec[] = [
   {
@@ -64,9 +64,4 @@ const SPECS: Spec[] = [
   },
 ];
 
-describe('api-poller under random msgs (fast-check fuzz)', function () {
-  this.timeout(120_000);
-  const env = useFuzzEnv({});
-
-  fuzzSpecs(SPECS, env);
-});
+describeFuzz('api-poller', SPECS);

@@ -1,14 +1,13 @@
 /** carbon-footprint under random msgs: the checks every fuzz spec makes are in test/harness/fuzz.ts. */
 import fc from 'fast-check';
 import {
+  describeFuzz,
   finite,
-  fuzzSpecs,
   halfHour,
   type Msg,
   type Spec,
   T0,
   topicOff,
-  useFuzzEnv,
   VALID_KEYS,
   validKey,
 } from '../harness/fuzz';
@@ -84,9 +83,4 @@ const SPECS: Spec[] = [
   },
 ];
 
-describe('carbon-footprint under random msgs (fast-check fuzz)', function () {
-  this.timeout(120_000);
-  const env = useFuzzEnv({});
-
-  fuzzSpecs(SPECS, env);
-});
+describeFuzz('carbon-footprint', SPECS);

@@ -1,13 +1,12 @@
 /** cov-filter under random msgs: the checks every fuzz spec makes are in test/harness/fuzz.ts. */
 import fc from 'fast-check';
 import {
+  describeFuzz,
   badNumber,
   finite,
-  fuzzSpecs,
   type Msg,
   type Spec,
   topicOff,
-  useFuzzEnv,
   validKey,
   validNumber,
 } from '../harness/fuzz';
@@ -28,9 +27,4 @@ const SPECS: Spec[] = [
   },
 ];
 
-describe('cov-filter under random msgs (fast-check fuzz)', function () {
-  this.timeout(120_000);
-  const env = useFuzzEnv({});
-
-  fuzzSpecs(SPECS, env);
-});
+describeFuzz('cov-filter', SPECS);

@@ -3,11 +3,11 @@ import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import {
+  describeFuzz,
   badNumber,
   badTime,
   eventTime,
   finite,
-  fuzzSpecs,
   type Msg,
   nearTimes,
   NODE_FILES,
@@ -16,7 +16,6 @@ import {
   type Spec,
   T0,
   topicOff,
-  useFuzzEnv,
   validKey,
   validNumber,
 } from '../harness/fuzz';
@@ -65,12 +64,7 @@ const SPECS: Spec[] = [
   },
 ];
 
-describe('cov-resampler under random msgs (fast-check fuzz)', function () {
-  this.timeout(120_000);
-  const env = useFuzzEnv({});
-
-  fuzzSpecs(SPECS, env);
-
+describeFuzz('cov-resampler', SPECS, {}, () => {
   it('cov-resampler: one reading far in the future does not exhaust memory (isolated child process)', async () => {
     // Run apart, with a small heap: if the node fills every bucket up to the far reading,
     // only the child dies, not the test process.

@@ -3,17 +3,16 @@ import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import helper from 'node-red-node-test-helper';
 import {
+  describeFuzz,
   completions,
   finite,
   flowFor,
-  fuzzSpecs,
   type Msg,
   nodeModule,
   settle,
   type Spec,
   T0,
   type TestNode,
-  useFuzzEnv,
   waitDone,
 } from '../harness/fuzz';
 
@@ -60,12 +59,7 @@ const csvSource: Spec = {
   doneTimeoutMs: 10_000,
 };
 
-describe('csv-source under random msgs (fast-check fuzz)', function () {
-  this.timeout(120_000);
-  const env = useFuzzEnv({});
-
-  fuzzSpecs([csvSource], env);
-
+describeFuzz('csv-source', [csvSource], {}, (env) => {
   it('csv-source: malformed rows are reported with their line numbers and the good rows still come out', async () => {
     await fc.assert(
       fc.asyncProperty(

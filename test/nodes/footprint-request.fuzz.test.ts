@@ -1,7 +1,7 @@
 /** footprint-request under random msgs: the checks every fuzz spec makes are in test/harness/fuzz.ts. */
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { fuzzSpecs, seriesName, type Spec, useFuzzEnv } from '../harness/fuzz';
+import { describeFuzz, seriesName, type Spec } from '../harness/fuzz';
 
 const SPECS: Spec[] = [
   {
@@ -38,9 +38,4 @@ const SPECS: Spec[] = [
   },
 ];
 
-describe('footprint-request under random msgs (fast-check fuzz)', function () {
-  this.timeout(120_000);
-  const env = useFuzzEnv({});
-
-  fuzzSpecs(SPECS, env);
-});
+describeFuzz('footprint-request', SPECS);

@@ -1,6 +1,6 @@
 /** footprint-response under random msgs: the checks every fuzz spec makes are in test/harness/fuzz.ts. */
 import fc from 'fast-check';
-import { fuzzSpecs, halfHour, oneOutput, seriesName, type Spec, useFuzzEnv } from '../harness/fuzz';
+import { describeFuzz, halfHour, oneOutput, seriesName, type Spec } from '../harness/fuzz';
 
 const SPECS: Spec[] = [
   {
@@ -35,9 +35,4 @@ const SPECS: Spec[] = [
   },
 ];
 
-describe('footprint-response under random msgs (fast-check fuzz)', function () {
-  this.timeout(120_000);
-  const env = useFuzzEnv({});
-
-  fuzzSpecs(SPECS, env);
-});
+describeFuzz('footprint-response', SPECS);

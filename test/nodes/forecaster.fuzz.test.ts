@@ -1,15 +1,14 @@
 /** forecaster under random msgs: the checks every fuzz spec makes are in test/harness/fuzz.ts. */
 import fc from 'fast-check';
 import {
+  describeFuzz,
   badNumber,
   badTime,
   finite,
-  fuzzSpecs,
   type Msg,
   type Spec,
   T0,
   topicOff,
-  useFuzzEnv,
   validKey,
   validNumber,
 } from '../harness/fuzz';
@@ -45,9 +44,4 @@ const SPECS: Spec[] = [
   },
 ];
 
-describe('forecaster under random msgs (fast-check fuzz)', function () {
-  this.timeout(120_000);
-  const env = useFuzzEnv({});
-
-  fuzzSpecs(SPECS, env);
-});
+describeFuzz('forecaster', SPECS);

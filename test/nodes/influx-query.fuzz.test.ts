@@ -2,14 +2,13 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import {
+  describeFuzz,
   type Env,
-  fuzzSpecs,
   influxdOf,
   oneOutput,
   type Spec,
   T0,
   unicode,
-  useFuzzEnv,
   writeConnection,
 } from '../harness/fuzz';
 
@@ -50,9 +49,4 @@ const SPECS: Spec[] = [
   },
 ];
 
-describe('influx-query under random msgs (fast-check fuzz)', function () {
-  this.timeout(120_000);
-  const env = useFuzzEnv({ influxd: true });
-
-  fuzzSpecs(SPECS, env);
-});
+describeFuzz('influx-query', SPECS, { influxd: true });

@@ -2,15 +2,14 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import {
+  describeFuzz,
   type Env,
   finite,
-  fuzzSpecs,
   influxdOf,
   type Msg,
   type Spec,
   T0,
   unicode,
-  useFuzzEnv,
   writeConnection,
 } from '../harness/fuzz';
 
@@ -131,9 +130,4 @@ const SPECS: Spec[] = [
   },
 ];
 
-describe('influx-write under random msgs (fast-check fuzz)', function () {
-  this.timeout(120_000);
-  const env = useFuzzEnv({ influxd: true });
-
-  fuzzSpecs(SPECS, env);
-});
+describeFuzz('influx-write', SPECS, { influxd: true });

@@ -1,16 +1,15 @@
 /** moving-window under random msgs: the checks every fuzz spec makes are in test/harness/fuzz.ts. */
 import fc from 'fast-check';
 import {
+  describeFuzz,
   badNumber,
   badTime,
   eventTime,
   finite,
-  fuzzSpecs,
   type Msg,
   oneOutput,
   type Spec,
   topicOff,
-  useFuzzEnv,
   validKey,
   validNumber,
 } from '../harness/fuzz';
@@ -42,9 +41,4 @@ const SPECS: Spec[] = [
   },
 ];
 
-describe('moving-window under random msgs (fast-check fuzz)', function () {
-  this.timeout(120_000);
-  const env = useFuzzEnv({});
-
-  fuzzSpecs(SPECS, env);
-});
+describeFuzz('moving-window', SPECS);

@@ -1,6 +1,6 @@
 /** nats-out under random msgs: the checks every fuzz spec makes are in test/harness/fuzz.ts. */
 import fc from 'fast-check';
-import { finite, fuzzSpecs, type Spec, useFuzzEnv } from '../harness/fuzz';
+import { describeFuzz, finite, type Spec } from '../harness/fuzz';
 
 const SPECS: Spec[] = [
   {
@@ -29,9 +29,4 @@ const SPECS: Spec[] = [
   },
 ];
 
-describe('nats-out under random msgs (fast-check fuzz)', function () {
-  this.timeout(120_000);
-  const env = useFuzzEnv({ nats: true });
-
-  fuzzSpecs(SPECS, env);
-});
+describeFuzz('nats-out', SPECS, { nats: true });

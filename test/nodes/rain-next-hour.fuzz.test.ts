@@ -1,6 +1,6 @@
 /** rain-next-hour under random msgs: the checks every fuzz spec makes are in test/harness/fuzz.ts. */
 import fc from 'fast-check';
-import { fuzzSpecs, oneOutput, type Spec, T0, useFuzzEnv } from '../harness/fuzz';
+import { describeFuzz, oneOutput, type Spec, T0 } from '../harness/fuzz';
 
 const SPECS: Spec[] = [
   {
@@ -28,9 +28,4 @@ const SPECS: Spec[] = [
   },
 ];
 
-describe('rain-next-hour under random msgs (fast-check fuzz)', function () {
-  this.timeout(120_000);
-  const env = useFuzzEnv({});
-
-  fuzzSpecs(SPECS, env);
-});
+describeFuzz('rain-next-hour', SPECS);

@@ -1,7 +1,7 @@
 /** series-request under random msgs: the checks every fuzz spec makes are in test/harness/fuzz.ts. */
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { fuzzSpecs, seriesName, type Spec, T0, useFuzzEnv } from '../harness/fuzz';
+import { describeFuzz, seriesName, type Spec, T0 } from '../harness/fuzz';
 
 const SPECS: Spec[] = [
   {
@@ -44,9 +44,4 @@ const SPECS: Spec[] = [
   },
 ];
 
-describe('series-request under random msgs (fast-check fuzz)', function () {
-  this.timeout(120_000);
-  const env = useFuzzEnv({});
-
-  fuzzSpecs(SPECS, env);
-});
+describeFuzz('series-request', SPECS);

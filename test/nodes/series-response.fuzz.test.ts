@@ -1,6 +1,6 @@
 /** series-response under random msgs: the checks every fuzz spec makes are in test/harness/fuzz.ts. */
 import fc from 'fast-check';
-import { finite, fuzzSpecs, oneOutput, seriesName, type Spec, T0, useFuzzEnv } from '../harness/fuzz';
+import { describeFuzz, finite, oneOutput, seriesName, type Spec, T0 } from '../harness/fuzz';
 
 const SPECS: Spec[] = [
   {
@@ -34,9 +34,4 @@ const SPECS: Spec[] = [
   },
 ];
 
-describe('series-response under random msgs (fast-check fuzz)', function () {
-  this.timeout(120_000);
-  const env = useFuzzEnv({});
-
-  fuzzSpecs(SPECS, env);
-});
+describeFuzz('series-response', SPECS);

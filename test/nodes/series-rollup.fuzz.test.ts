@@ -1,13 +1,12 @@
 /** series-rollup under random msgs: the checks every fuzz spec makes are in test/harness/fuzz.ts. */
 import fc from 'fast-check';
 import {
+  describeFuzz,
   eventTime,
   finite,
-  fuzzSpecs,
   type Msg,
   type Spec,
   T0,
-  useFuzzEnv,
   VALID_KEYS,
   validKey,
 } from '../harness/fuzz';
@@ -64,9 +63,4 @@ const SPECS: Spec[] = [
   },
 ];
 
-describe('series-rollup under random msgs (fast-check fuzz)', function () {
-  this.timeout(120_000);
-  const env = useFuzzEnv({});
-
-  fuzzSpecs(SPECS, env);
-});
+describeFuzz('series-rollup', SPECS);

@@ -1,15 +1,6 @@
 /** turbine-stats under random msgs: the checks every fuzz spec makes are in test/harness/fuzz.ts. */
 import fc from 'fast-check';
-import {
-  eventTime,
-  finite,
-  fuzzSpecs,
-  type Msg,
-  type Spec,
-  T0,
-  useFuzzEnv,
-  VALID_TURBINES,
-} from '../harness/fuzz';
+import { describeFuzz, eventTime, finite, type Msg, type Spec, T0, VALID_TURBINES } from '../harness/fuzz';
 
 const SPECS: Spec[] = [
   {
@@ -52,9 +43,4 @@ const SPECS: Spec[] = [
   },
 ];
 
-describe('turbine-stats under random msgs (fast-check fuzz)', function () {
-  this.timeout(120_000);
-  const env = useFuzzEnv({});
-
-  fuzzSpecs(SPECS, env);
-});
+describeFuzz('turbine-stats', SPECS);
