@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync, openSync, readFileSync, existsSync } from 'no
 import { join } from 'node:path';
 import { freePort } from './free-port';
 import { stopChild } from './stop-child';
+import { quoteIdentifier } from '../nodes/core/influxql';
 
 export const INFLUXD_INSTALL_HINT =
   'influxd (InfluxDB 1.x) is not installed: run `sudo apt-get install -y influxdb` (Debian/Ubuntu), ' +
@@ -127,7 +128,7 @@ function isInfluxd(pid: number): boolean {
 
 /** CREATE DATABASE (idempotent in InfluxDB 1.x). */
 export async function createDatabase(url: string, database: string): Promise<void> {
-  const body = new URLSearchParams({ q: `CREATE DATABASE "${database.replace(/"/g, '\\"')}"` });
+  const body = new URLSearchParams({ q: `CREATE DATABASE ${quoteIdentifier(database)}` });
   const res = await fetch(`${url}/query`, { method: 'POST', body });
   if (!res.ok) throw new Error(`CREATE DATABASE ${database} failed: ${res.status} ${await res.text()}`);
 }

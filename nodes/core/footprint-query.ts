@@ -11,7 +11,8 @@ import {
   utcDayStart,
   type FootprintRow,
 } from './carbon-footprint';
-import { quoteIdentifier, type BoundQuery } from './series-query';
+import { rowTimeMs } from './influxql';
+import { quotePlainIdentifier, singleParam, type BoundQuery } from './series-query';
 import { barChartSvg } from './bar-chart-svg';
 
 export const ASSET_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -41,12 +42,8 @@ export interface FootprintQueryError {
   error: string;
 }
 
-function single(value: unknown): unknown {
-  return Array.isArray(value) ? undefined : value;
-}
-
 function halfHourParam(raw: unknown, name: string, fallback: number): number | string {
-  const v = single(raw);
+  const v = singleParam(raw);
   if (v === undefined || v === '') return fallback;
   if (typeof v !== 'string' || !/^\d{1,2}$/.test(v) || Number(v) < 1 || Number(v) > HALF_HOURS_PER_DAY) {
     return `${name} must be a HalfHourId from 1 to 48 (1 = 00:00–00:30 UTC)`;
@@ -58,11 +55,11 @@ export function planFootprintQuery(
   request: { asset: unknown; date: unknown; from?: unknown; to?: unknown; format?: unknown },
   { measurement = 'carbon_footprint', tag = 'asset_id' } = {},
 ): FootprintQueryPlan | FootprintQueryError {
-  const assetId = single(request.asset);
+  const assetId = singleParam(request.asset);
   if (typeof assetId !== 'string' || !ASSET_ID.test(assetId)) {
     return bad('asset id must be 1–128 letters, digits, "_", "." or "-"');
   }
-  const date = single(request.date);
+  const date = singleParam(request.date);
   if (date === undefined || date === '') return bad('date is required (YYYY-MM-DD, a UTC day)');
   let dayStart: number;
   try {
@@ -76,10 +73,10 @@ export function planFootprintQuery(
   const to = halfHourParam(request.to, 'to', HALF_HOURS_PER_DAY);
   if (typeof to === 'string') return bad(to);
   if (to < from) return bad(`to (${to}) is before from (${from})`);
-  const format = single(request.format) ?? 'json';
+  const format = singleParam(request.format) ?? 'json';
   if (format !== 'json' && format !== 'svg') return bad('format must be json or svg');
   const fields = ['half_hour_id', 'mean_kw', 'energy_kwh', 'intensity', 'footprint_g'].map((f) =>
-    quoteIdentifier(f),
+    quotePlainIdentifier(f),
   );
   return {
     ok: true,
@@ -90,8 +87,8 @@ export function planFootprintQuery(
     format,
     query: {
       query:
-        `SELECT ${fields.join(', ')} FROM ${quoteIdentifier(measurement, 'measurement')} ` +
-        `WHERE ${quoteIdentifier(tag, 'tag')} = $asset AND time >= $start AND time <= $end ORDER BY time ASC`,
+        `SELECT ${fields.join(', ')} FROM ${quotePlainIdentifier(measurement, 'measurement')} ` +
+        `WHERE ${quotePlainIdentifier(tag, 'tag')} = $asset AND time >= $start AND time <= $end ORDER BY time ASC`,
       params: {
         asset: assetId,
         start: new Date(dayStart + (from - 1) * HALF_HOUR_MS).toISOString(),
@@ -105,18 +102,11 @@ function num(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
-function timeMs(raw: unknown): number {
-  if (typeof raw === 'number') return raw;
-  if (typeof raw === 'string') return Date.parse(raw);
-  if (raw && typeof (raw as Date).getTime === 'function') return (raw as Date).getTime();
-  return NaN;
-}
-
 /** InfluxDB rows of `carbon_footprint` → API rows (same shape as the MQTT payload). */
 export function rowsToFootprintRows(rows: readonly Record<string, unknown>[]): FootprintRow[] {
   const out: FootprintRow[] = [];
   for (const row of rows) {
-    const start = timeMs(row.time);
+    const start = rowTimeMs(row.time);
     if (!Number.isFinite(start) || Math.abs(start) > 8.64e15 - HALF_HOUR_MS) continue; // beyond a Date
     out.push({
       half_hour_id: num(row.half_hour_id) ?? halfHourId(start),

@@ -89,8 +89,3 @@ export function fluxWithParams(script: string, params: QueryParams): string {
   const record = entries.map(([name, value]) => `${name}: ${fluxLiteral(value)}`).join(', ');
   return `params = {${record}}\n${script}`;
 }
-
-/** An InfluxQL identifier in double quotes, for names from the node's own configuration. */
-export function quoteIdentifier(name: string): string {
-  return '"' + name.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
-}

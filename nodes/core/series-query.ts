@@ -6,6 +6,7 @@
  * configuration (checked and quoted). See docs/adr/0060 and 0061.
  */
 import { parseIsoTime } from './timestamp';
+import { quoteIdentifier, rowTimeMs } from './influxql';
 
 /** A query for InfluxDB 1.x `/query`: text with `$name` placeholders plus the bound values. */
 export interface BoundQuery {
@@ -115,12 +116,15 @@ export function bucketCount(startMs: number, endMs: number, resolutionMs: number
   return Math.floor(endMs / resolutionMs) - Math.floor(startMs / resolutionMs) + 1;
 }
 
-/** An identifier from configuration, double-quoted for InfluxQL; throws when it is not plain. */
-export function quoteIdentifier(name: string, what = 'identifier'): string {
+/**
+ * An identifier from the API's configuration, quoted; throws when it is not plain, so a
+ * typo in a node's settings fails at deploy rather than as a query error per request.
+ */
+export function quotePlainIdentifier(name: string, what = 'identifier'): string {
   if (!IDENTIFIER.test(name)) {
     throw new Error(`${what} "${name}" must be letters, digits and _ (starting with a letter or _)`);
   }
-  return `"${name}"`;
+  return quoteIdentifier(name);
 }
 
 /** An instant from an ISO-8601 query parameter (date, or date-time; no zone = UTC). */
@@ -131,8 +135,8 @@ export function parseRequestTime(text: unknown): number | undefined {
   return ms;
 }
 
-function firstValue(value: unknown): unknown {
-  // express turns ?start=a&start=b into an array: refuse it rather than pick one
+/** A query-string value given once; express turns ?start=a&start=b into an array, which is refused (undefined). */
+export function singleParam(value: unknown): unknown {
   return Array.isArray(value) ? undefined : value;
 }
 
@@ -147,7 +151,7 @@ export function planSeriesQuery(
   request: { series: unknown; start: unknown; end: unknown; resolution: unknown },
   options: SeriesQueryOptions = {},
 ): SeriesQueryPlan | SeriesQueryError {
-  const series = firstValue(request.series);
+  const series = singleParam(request.series);
   if (typeof series !== 'string' || !SERIES_NAME.test(series)) {
     return bad('series name must be 1–128 letters, digits, "_", "." or "-" (the CSV file name without .csv)');
   }
@@ -156,12 +160,8 @@ export function planSeriesQuery(
   const { measurement = 'grid_frequency', tag = 'series' } = options;
   const data = seriesDataQuery([series], range, options, true);
   return {
-    ok: true,
+    ...range,
     series,
-    startMs: range.startMs,
-    endMs: range.endMs,
-    resolution: range.resolution,
-    points: range.points,
     data: data.query,
     pieces: data.pieces,
     exists: seriesExistsQuery(series, { measurement, tag }),
@@ -189,13 +189,13 @@ export function checkRange(
       return bad(`${name} is required (ISO-8601, ${EXAMPLE})`);
     }
   }
-  const startMs = parseRequestTime(firstValue(request.start));
+  const startMs = parseRequestTime(singleParam(request.start));
   if (startMs === undefined)
     return bad(`start "${clip(request.start)}" is not an ISO-8601 time (${EXAMPLE})`);
-  const endMs = parseRequestTime(firstValue(request.end));
+  const endMs = parseRequestTime(singleParam(request.end));
   if (endMs === undefined) return bad(`end "${clip(request.end)}" is not an ISO-8601 time (${EXAMPLE})`);
   if (endMs < startMs) return bad('end is before start');
-  const rawResolution = firstValue(request.resolution);
+  const rawResolution = singleParam(request.resolution);
   if (rawResolution === undefined || rawResolution === '') {
     return bad(
       'resolution is required: a whole number with s, m, h or d between 1s and 1d (e.g. 30s, 15m, 1h)',
@@ -258,10 +258,10 @@ export function planPieces(
 
 /** `"<rp>"."<measurement>_<level>"`, or the raw measurement. */
 export function pieceMeasurement(source: RollupSource | 'raw', measurement: string): string {
-  if (source === 'raw') return quoteIdentifier(measurement, 'measurement');
-  const name = quoteIdentifier(`${measurement}_${source.level}`, 'measurement');
+  if (source === 'raw') return quotePlainIdentifier(measurement, 'measurement');
+  const name = quotePlainIdentifier(`${measurement}_${source.level}`, 'measurement');
   return source.retentionPolicy
-    ? `${quoteIdentifier(source.retentionPolicy, 'retention policy')}.${name}`
+    ? `${quotePlainIdentifier(source.retentionPolicy, 'retention policy')}.${name}`
     : name;
 }
 
@@ -278,15 +278,15 @@ export function seriesDataQuery(
   meanWhenRaw = false,
 ): { query: BoundQuery; pieces: QueryPiece[] } {
   const { measurement = 'grid_frequency', field = 'hz', tag = 'series', rollups = [] } = options;
-  const f = quoteIdentifier(field, 'field');
-  const t = quoteIdentifier(tag, 'tag');
+  const f = quotePlainIdentifier(field, 'field');
+  const t = quotePlainIdentifier(tag, 'tag');
   const group = `GROUP BY time(${range.resolution.text})${seriesNames.length > 1 ? `, ${t}` : ''} fill(none)`;
   const iso = (ms: number) => new Date(ms).toISOString();
   if (meanWhenRaw && rollups.length === 0 && seriesNames.length === 1) {
     return {
       query: {
         query:
-          `SELECT mean(${f}) AS "value" FROM ${quoteIdentifier(measurement, 'measurement')} ` +
+          `SELECT mean(${f}) AS "value" FROM ${quotePlainIdentifier(measurement, 'measurement')} ` +
           `WHERE ${t} = $series AND time >= $start AND time <= $end ${group}`,
         params: { series: seriesNames[0], start: iso(range.startMs), end: iso(range.endMs) },
       },
@@ -361,17 +361,9 @@ export function combineBucketRows(
 
 export const MAX_SERIES_PER_REQUEST = 50;
 
-export interface MultiSeriesQueryPlan {
-  ok: true;
+/** As SeriesQueryPlan, for several series; `exists` gives one row per series that exists. */
+export interface MultiSeriesQueryPlan extends Omit<SeriesQueryPlan, 'series'> {
   series: string[];
-  startMs: number;
-  endMs: number;
-  resolution: Resolution;
-  points: number;
-  data: BoundQuery;
-  pieces: QueryPiece[];
-  /** One row per series that exists. */
-  exists: BoundQuery;
 }
 
 /** `?series=a,b&start=&end=&resolution=`: several series in one call (one query, grouped by series). */
@@ -379,7 +371,7 @@ export function planMultiSeriesQuery(
   request: { series: unknown; start: unknown; end: unknown; resolution: unknown },
   options: SeriesQueryOptions = {},
 ): MultiSeriesQueryPlan | SeriesQueryError {
-  const list = firstValue(request.series);
+  const list = singleParam(request.series);
   if (typeof list !== 'string') return bad('series must be given once, as a comma-separated list');
   const names = [...new Set(list.split(',').map((n) => n.trim()))];
   if (names.length > MAX_SERIES_PER_REQUEST) {
@@ -393,19 +385,15 @@ export function planMultiSeriesQuery(
   if (!range.ok) return range;
   const { measurement = 'grid_frequency', tag = 'series' } = options;
   const data = seriesDataQuery(names, range, options);
-  const t = quoteIdentifier(tag, 'tag');
+  const t = quotePlainIdentifier(tag, 'tag');
   return {
-    ok: true,
+    ...range,
     series: names,
-    startMs: range.startMs,
-    endMs: range.endMs,
-    resolution: range.resolution,
-    points: range.points,
     data: data.query,
     pieces: data.pieces,
     exists: {
       query:
-        `SHOW TAG VALUES FROM ${quoteIdentifier(measurement, 'measurement')} WITH KEY = ${t} WHERE ` +
+        `SHOW TAG VALUES FROM ${quotePlainIdentifier(measurement, 'measurement')} WITH KEY = ${t} WHERE ` +
         names.map((_, i) => `${t} = $series${i}`).join(' OR '),
       params: Object.fromEntries(names.map((n, i) => [`series${i}`, n])),
     },
@@ -431,8 +419,8 @@ export function catalogQuery({
   tag = 'series',
   rollups = [],
 }: SeriesQueryOptions = {}): BoundQuery {
-  const t = quoteIdentifier(tag, 'tag');
-  const names = `SHOW TAG VALUES FROM ${quoteIdentifier(measurement, 'measurement')} WITH KEY = ${t}`;
+  const t = quotePlainIdentifier(tag, 'tag');
+  const names = `SHOW TAG VALUES FROM ${quotePlainIdentifier(measurement, 'measurement')} WITH KEY = ${t}`;
   const coarsest = [...rollups].sort((a, b) => b.ms - a.ms)[0];
   if (!coarsest) return { query: names, params: {} };
   return {
@@ -486,7 +474,7 @@ export function seriesExistsQuery(
   { measurement = 'grid_frequency', tag = 'series' } = {},
 ): BoundQuery {
   return {
-    query: `SHOW TAG VALUES FROM ${quoteIdentifier(measurement, 'measurement')} WITH KEY = ${quoteIdentifier(tag, 'tag')} WHERE ${quoteIdentifier(tag, 'tag')} = $series`,
+    query: `SHOW TAG VALUES FROM ${quotePlainIdentifier(measurement, 'measurement')} WITH KEY = ${quotePlainIdentifier(tag, 'tag')} WHERE ${quotePlainIdentifier(tag, 'tag')} = $series`,
     params: { series },
   };
 }
@@ -508,21 +496,6 @@ export function rowsToSeriesPoints(
     out.push({ time: new Date(ms).toISOString(), value });
   }
   return out;
-}
-
-/** A row's `time` (epoch ms, ISO text or Date) as epoch ms; NaN when it is none of them. */
-function rowTimeMs(raw: unknown): number {
-  const ms =
-    raw instanceof Date
-      ? raw.getTime()
-      : typeof raw === 'number'
-        ? raw
-        : typeof raw === 'string'
-          ? Date.parse(raw)
-          : typeof (raw as { getTime?: unknown })?.getTime === 'function'
-            ? (raw as Date).getTime()
-            : NaN;
-  return Math.abs(ms) > 8.64e15 ? NaN : ms; // 8.64e15: Date's limit
 }
 
 function bad(error: string): SeriesQueryError {

@@ -37,14 +37,8 @@ export interface RollupBucket {
   stepMs: number | undefined;
 }
 
-interface OpenBucket {
-  startMs: number;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  firstMs: number;
-  lastMs: number;
+interface OpenBucket extends Omit<RollupBucket, 'series' | 'level' | 'stepMs'> {
+  /** Infinity until a positive gap between rows is seen. */
   stepMs: number;
 }
 

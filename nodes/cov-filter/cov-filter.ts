@@ -9,7 +9,7 @@ import { EventTimeCov, type CovDecided, type EventTimeCovState } from '../core/c
 import { toEpochMs } from '../core/timestamp';
 import { everyAligned, type AlignedClock } from '../shared/aligned-clock';
 import { configNumber, parseAllSettings } from '../shared/config-number';
-import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
+import { msgPathReader, readKey, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
 import { compactCount, showStatus } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
@@ -28,11 +28,6 @@ interface CovFilterConfig extends NodeDef {
 }
 
 const STATUS_EVERY_MS = 1000;
-
-function reader(RED: NodeAPI, path: string): (msg: Msg) => unknown {
-  if (/^[A-Za-z_$][\w$]*$/.test(path)) return (msg) => msg[path];
-  return (msg) => readMsgPath(RED, msg, path);
-}
 
 /** Config → the filter's options; inside parseAllSettings every bad setting is reported at once. */
 function parseCovFilterOptions(config: CovFilterConfig, timeProperty: string) {
@@ -69,9 +64,9 @@ export = (RED: NodeAPI) => {
     const { options, idleMs } = parseAllSettings(() => parseCovFilterOptions(config, timeProperty));
     const { latenessMs } = options;
     const filter = new EventTimeCov<Msg>(options, loadState<EventTimeCovState>(this));
-    const readValue = reader(RED, property);
-    const readKeyValue = keyProperty ? reader(RED, keyProperty) : () => '';
-    const readTime = timeProperty ? reader(RED, timeProperty) : undefined;
+    const readValue = msgPathReader(RED, property);
+    const readKeyValue = keyProperty ? msgPathReader(RED, keyProperty) : () => '';
+    const readTime = timeProperty ? msgPathReader(RED, timeProperty) : undefined;
     const badKeys = new Set<string>();
     let passed = 0;
     let blocked = 0;

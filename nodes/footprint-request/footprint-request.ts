@@ -1,67 +1,62 @@
 /**
  * footprint-request: `GET /api/carbon/:asset/footprint?date=&from=&to=&format=` from an
  * `http in` node → a bound InfluxQL query for `influx-query` (output 1), or a 400 answer
- * for `http response` (output 2). Validation and query text: nodes/core/footprint-query.ts.
+ * for `http response` (output 2). Validation and query text: nodes/core/footprint-query.ts;
+ * the node itself: nodes/shared/http-query-request.ts.
  */
 import { planFootprintQuery, type FootprintQueryInfo } from '../core/footprint-query';
-import { quoteIdentifier } from '../core/series-query';
-import { httpRequestParts, setReply } from '../shared/http-reply';
-import { showStatus } from '../shared/status';
-import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
-import { failOnBadConfig } from '../shared/config-failure';
+import { quotePlainIdentifier } from '../core/series-query';
+import {
+  registerHttpQueryRequest,
+  type HttpQueryPlan,
+  type HttpQueryRequest,
+} from '../shared/http-query-request';
+import type { NodeAPI, NodeDef } from '../shared/node-red-types';
 
 interface FootprintRequestConfig extends NodeDef {
   measurement: string;
   tag: string;
 }
 
-export = (RED: NodeAPI) => {
-  function FootprintRequestNode(this: Node, config: FootprintRequestConfig) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const settings = {
-      measurement: (config.measurement || 'carbon_footprint').trim(),
-      tag: (config.tag || 'asset_id').trim(),
-    };
-    try {
-      quoteIdentifier(settings.measurement, 'measurement');
-      quoteIdentifier(settings.tag, 'tag');
-    } catch (err) {
-      failOnBadConfig(node, err);
-      return;
-    }
-    let served = 0;
-    let refused = 0;
-    showStatus(node, 'idle', 'ready');
+interface FootprintRequestSettings {
+  measurement: string;
+  tag: string;
+}
 
-    node.on('input', (input, nodeSend, done: Done) => {
-      const msg = input as Msg;
-      const send = nodeSend as Send;
-      const { params, query } = httpRequestParts(msg);
-      const plan = planFootprintQuery(
-        { asset: params.asset, date: query.date, from: query.from, to: query.to, format: query.format },
-        settings,
-      );
-      if (!plan.ok) {
-        refused++;
-        showStatus(node, 'warn', `${served} ok, ${refused} refused`);
-        send([null, setReply(msg, plan.status, { error: plan.error })]);
-        return done();
-      }
-      served++;
-      showStatus(node, 'ok', `${served} ok, ${refused} refused`);
-      msg.query = plan.query.query;
-      msg.params = plan.query.params;
-      msg.footprintQuery = {
-        assetId: plan.assetId,
-        date: plan.date,
-        from: plan.from,
-        to: plan.to,
-        format: plan.format,
-      } satisfies FootprintQueryInfo;
-      send([msg, null]);
-      done();
-    });
-  }
-  RED.nodes.registerType('footprint-request', FootprintRequestNode);
-};
+function parseSettings(config: FootprintRequestConfig): FootprintRequestSettings {
+  const settings = {
+    measurement: (config.measurement || 'carbon_footprint').trim(),
+    tag: (config.tag || 'asset_id').trim(),
+  };
+  quotePlainIdentifier(settings.measurement, 'measurement');
+  quotePlainIdentifier(settings.tag, 'tag');
+  return settings;
+}
+
+function planRequest({ params, query }: HttpQueryRequest, settings: FootprintRequestSettings): HttpQueryPlan {
+  const plan = planFootprintQuery(
+    { asset: params.asset, date: query.date, from: query.from, to: query.to, format: query.format },
+    settings,
+  );
+  if (!plan.ok) return { ok: false, status: plan.status, body: { error: plan.error } };
+  return {
+    ok: true,
+    query: plan.query.query,
+    params: plan.query.params,
+    info: {
+      assetId: plan.assetId,
+      date: plan.date,
+      from: plan.from,
+      to: plan.to,
+      format: plan.format,
+    } satisfies FootprintQueryInfo,
+  };
+}
+
+export = (RED: NodeAPI) =>
+  registerHttpQueryRequest(RED, {
+    type: 'footprint-request',
+    infoProperty: 'footprintQuery',
+    parseSettings,
+    plan: planRequest,
+  });

@@ -2,7 +2,7 @@
  * footprint-response: the `carbon_footprint` rows read by footprint-request's query (from
  * `influx-query`) → the API answer for `http response`: a JSON array of footprint rows, or
  * with `format=svg` a labelled bar chart; 404 when there are no rows; a msg from the Catch
- * node on influx-query → 503 (see setDatabaseErrorReply).
+ * node on influx-query → 503. The node itself: nodes/shared/http-query-response.ts.
  */
 import {
   footprintChartSvg,
@@ -10,62 +10,32 @@ import {
   rowsToFootprintRows,
   type FootprintQueryInfo,
 } from '../core/footprint-query';
-import { caughtError, objectRows, setDatabaseErrorReply, setReply } from '../shared/http-reply';
-import { showStatus } from '../shared/status';
-import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import { objectRows } from '../shared/http-reply';
+import { registerHttpQueryResponse, type HttpQueryReply } from '../shared/http-query-response';
+import type { NodeAPI } from '../shared/node-red-types';
 
-export = (RED: NodeAPI) => {
-  function FootprintResponseNode(this: Node, config: NodeDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    let answered = 0;
-    let missing = 0;
-    showStatus(node, 'idle', 'ready');
-    node.on('input', (input, nodeSend, done: Done) => {
-      const msg = input as Msg;
-      const send = nodeSend as Send;
-      const failure = caughtError(msg); // from the Catch node on influx-query
-      if (failure) {
-        const reply = setDatabaseErrorReply(msg, failure);
-        node.error(reply.logText);
-        showStatus(node, 'error', 'database failed');
-        delete msg.footprintQuery;
-        send(msg);
-        return done();
-      }
-      const info = msg.footprintQuery as FootprintQueryInfo | undefined;
-      if (!info || typeof info.assetId !== 'string' || !Array.isArray(msg.payload)) {
-        return done(
-          new Error(
-            'expected msg.footprintQuery from footprint-request and the rows of influx-query in msg.payload',
-          ),
-        );
-      }
-      const rows = rowsToFootprintRows(objectRows(msg.payload as unknown[]));
-      delete msg.footprintQuery;
-      delete msg.query;
-      delete msg.params;
-      if (rows.length === 0) {
-        missing++;
-        showStatus(node, 'warn', `${answered} ok, ${missing} 404`);
-        const notFound = noFootprint(info.assetId, info.date);
-        send(setReply(msg, notFound.status, { error: notFound.error }));
-        return done();
-      }
-      answered++;
-      showStatus(node, 'ok', `${answered} ok, ${missing} 404`);
-      if (info.format === 'svg') {
-        send(
-          setReply(
-            msg,
-            200,
-            footprintChartSvg(info.assetId, info.date, rows),
-            'image/svg+xml; charset=utf-8',
-          ),
-        );
-      } else send(setReply(msg, 200, rows));
-      done();
-    });
+function footprintReply(rawInfo: unknown, payload: unknown): HttpQueryReply | Error {
+  const info = rawInfo as FootprintQueryInfo | undefined;
+  if (!info || typeof info.assetId !== 'string' || !Array.isArray(payload)) {
+    return new Error(
+      'expected msg.footprintQuery from footprint-request and the rows of influx-query in msg.payload',
+    );
   }
-  RED.nodes.registerType('footprint-response', FootprintResponseNode);
-};
+  const rows = rowsToFootprintRows(objectRows(payload));
+  if (rows.length === 0) {
+    const notFound = noFootprint(info.assetId, info.date);
+    return { status: notFound.status, body: { error: notFound.error } };
+  }
+  if (info.format === 'svg') {
+    const svg = footprintChartSvg(info.assetId, info.date, rows);
+    return { status: 200, body: svg, contentType: 'image/svg+xml; charset=utf-8' };
+  }
+  return { status: 200, body: rows };
+}
+
+export = (RED: NodeAPI) =>
+  registerHttpQueryResponse(RED, {
+    type: 'footprint-response',
+    infoProperty: 'footprintQuery',
+    reply: footprintReply,
+  });

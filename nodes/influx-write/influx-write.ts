@@ -17,7 +17,7 @@ import { InfluxWriter } from '../shared/influx-writer';
 import { configNumber, parseAllSettings } from '../shared/config-number';
 import { compactCount, showStatus } from '../shared/status';
 import { isPointShape, LineBuilder, PRECISIONS, type Point, type Precision } from '../core/line-protocol';
-import { quoteIdentifier } from '../core/query-params';
+import { quoteIdentifier } from '../core/influxql';
 import { failEveryMsg, failOnBadConfig } from '../shared/config-failure';
 import {
   isPartialWrite,

@@ -11,7 +11,7 @@ import { AGGREGATES, type Aggregate, type WindowSummary } from '../core/sliding-
 import { toEpochMs } from '../core/timestamp';
 import { everyAligned, type AlignedClock } from '../shared/aligned-clock';
 import { configNumber, parseAllSettings } from '../shared/config-number';
-import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
+import { msgPathReader, readKey, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
 import { compactCount, showStatus, countOf } from '../shared/status';
 import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
@@ -130,12 +130,6 @@ function windowPayload(
   return out;
 }
 
-/** Fast path for plain property names ("payload"); dotted paths go through Node-RED. */
-function reader(RED: NodeAPI, path: string): (msg: Msg) => unknown {
-  if (/^[A-Za-z_$][\w$]*$/.test(path)) return (msg) => msg[path];
-  return (msg) => readMsgPath(RED, msg, path);
-}
-
 /** How often the wall clock looks for quiet keys: the idle fallback is this precise. */
 const IDLE_CHECK_MS = 1000;
 
@@ -167,9 +161,9 @@ export = (RED: NodeAPI) => {
       },
       loadState<KeyedWindowsState>(this),
     );
-    const readValue = reader(RED, settings.property);
-    const readKeyValue = settings.keyProperty ? reader(RED, settings.keyProperty) : () => '';
-    const readTime = settings.timeProperty ? reader(RED, settings.timeProperty) : undefined;
+    const readValue = msgPathReader(RED, settings.property);
+    const readKeyValue = settings.keyProperty ? msgPathReader(RED, settings.keyProperty) : () => '';
+    const readTime = settings.timeProperty ? msgPathReader(RED, settings.timeProperty) : undefined;
     const badKeys = new Set<string>(); // keys whose bad input was reported already
     let badCount = 0;
     let lateCount = 0;

@@ -2,23 +2,28 @@
  * series-request: `GET /api/series/:series?start=&end=&resolution=`, `GET /api/series?series=a,b&…`
  * and the catalog `GET /api/series` from an `http in` node → a bound InfluxQL query for
  * `influx-query` (output 1), or a 400 answer for `http response` (output 2). Validation,
- * the choice of rollup and the query text live in nodes/core/series-query.ts.
+ * the choice of rollup and the query text live in nodes/core/series-query.ts; the node
+ * itself in nodes/shared/http-query-request.ts.
  */
 import { parseLevels } from '../core/series-rollup';
 import {
   catalogQuery,
   planMultiSeriesQuery,
   planSeriesQuery,
-  quoteIdentifier,
+  quotePlainIdentifier,
+  type MultiSeriesQueryPlan,
   type RollupSource,
+  type SeriesQueryPlan,
   type SeriesQueryInfo,
 } from '../core/series-query';
-import { configNumber, parseAllSettings } from '../shared/config-number';
+import { configNumber } from '../shared/config-number';
 import { rollupWatermark } from '../shared/rollup-progress';
-import { httpRequestParts, setReply } from '../shared/http-reply';
-import { showStatus } from '../shared/status';
-import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
-import { failOnBadConfig } from '../shared/config-failure';
+import {
+  registerHttpQueryRequest,
+  type HttpQueryPlan,
+  type HttpQueryRequest,
+} from '../shared/http-query-request';
+import type { NodeAPI, NodeDef } from '../shared/node-red-types';
 
 interface SeriesRequestConfig extends NodeDef {
   measurement: string;
@@ -48,107 +53,81 @@ function parseSettings(config: SeriesRequestConfig) {
     rollups,
     watermarkOf: (series: string) => rollupWatermark(measurement, series),
   };
-  quoteIdentifier(settings.measurement, 'measurement');
-  quoteIdentifier(settings.field, 'field');
-  quoteIdentifier(settings.tag, 'tag');
+  quotePlainIdentifier(settings.measurement, 'measurement');
+  quotePlainIdentifier(settings.field, 'field');
+  quotePlainIdentifier(settings.tag, 'tag');
   for (const r of rollups) {
-    quoteIdentifier(`${settings.measurement}_${r.level}`, 'rollup measurement');
-    if (r.retentionPolicy) quoteIdentifier(r.retentionPolicy, 'retention policy');
+    quotePlainIdentifier(`${settings.measurement}_${r.level}`, 'rollup measurement');
+    if (r.retentionPolicy) quotePlainIdentifier(r.retentionPolicy, 'retention policy');
   }
   return settings;
 }
 
+type SeriesRequestSettings = ReturnType<typeof parseSettings>;
+
+/** The range and resolution a plan answers, as series-response passes them on. */
+function requestedRange(plan: SeriesQueryPlan | MultiSeriesQueryPlan) {
+  return {
+    start: new Date(plan.startMs).toISOString(),
+    end: new Date(plan.endMs).toISOString(),
+    resolution: plan.resolution.text,
+    points: plan.points,
+  };
+}
+
 /** The query of a request without `:series`: several series (`?series=a,b`), or the catalog. */
-function planWithoutSeriesParam(query: Record<string, unknown>, settings: ReturnType<typeof parseSettings>) {
+function planWithoutSeriesParam(
+  query: Record<string, unknown>,
+  settings: SeriesRequestSettings,
+): HttpQueryPlan {
   if (query.series === undefined) {
     const catalog = catalogQuery(settings);
-    return { ok: true as const, query: catalog.query, params: catalog.params, info: { kind: 'catalog' } };
+    return { ok: true, query: catalog.query, params: catalog.params, info: { kind: 'catalog' } };
   }
   const plan = planMultiSeriesQuery(
     { series: query.series, start: query.start, end: query.end, resolution: query.resolution },
     settings,
   );
-  if (!plan.ok) return plan;
+  if (!plan.ok) return { ok: false, status: plan.status, body: { error: plan.error } };
   return {
-    ok: true as const,
+    ok: true,
     query: `${plan.exists.query}; ${plan.data.query}`,
     params: { ...plan.exists.params, ...plan.data.params },
-    info: {
-      kind: 'multi',
-      series: plan.series,
-      tag: settings.tag,
-      start: new Date(plan.startMs).toISOString(),
-      end: new Date(plan.endMs).toISOString(),
-      resolution: plan.resolution.text,
-      points: plan.points,
-    },
+    info: { kind: 'multi', ...requestedRange(plan), series: plan.series, tag: settings.tag },
   };
 }
 
-export = (RED: NodeAPI) => {
-  function SeriesRequestNode(this: Node, config: SeriesRequestConfig) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    let settings: ReturnType<typeof parseSettings>;
-    try {
-      settings = parseAllSettings(() => parseSettings(config));
-    } catch (err) {
-      failOnBadConfig(node, err);
-      return;
-    }
-    let served = 0;
-    let refused = 0;
-    showStatus(node, 'idle', 'ready');
-
-    node.on('input', (input, nodeSend, done: Done) => {
-      const msg = input as Msg;
-      const send = nodeSend as Send;
-      const { params, query } = httpRequestParts(msg);
-      if (msg.req && params.series === undefined) {
-        const planned = planWithoutSeriesParam(query, settings);
-        if (!planned.ok) {
-          refused++;
-          showStatus(node, 'warn', `${served} ok, ${refused} refused`);
-          send([null, setReply(msg, planned.status, { error: planned.error })]);
-          return done();
-        }
-        served++;
-        showStatus(node, 'ok', `${served} ok, ${refused} refused`);
-        msg.query = planned.query;
-        msg.params = planned.params;
-        msg.seriesQuery = planned.info;
-        send([msg, null]);
-        return done();
-      }
-      const plan = planSeriesQuery(
-        { series: params.series, start: query.start, end: query.end, resolution: query.resolution },
-        settings,
-      );
-      if (!plan.ok) {
-        refused++;
-        showStatus(node, 'warn', `${served} ok, ${refused} refused`);
-        const body =
-          plan.limit === undefined ? { error: plan.error } : { error: plan.error, limit: plan.limit };
-        send([null, setReply(msg, plan.status, body)]);
-        return done();
-      }
-      served++;
-      showStatus(node, 'ok', `${served} ok, ${refused} refused`);
-      // One request, two statements: does the series exist (index only), then the means.
-      msg.query = `${plan.exists.query}; ${plan.data.query}`;
-      msg.params = { ...plan.exists.params, ...plan.data.params };
-      msg.seriesQuery = {
-        kind: 'single',
-        series: plan.series,
-        tag: settings.tag,
-        start: new Date(plan.startMs).toISOString(),
-        end: new Date(plan.endMs).toISOString(),
-        resolution: plan.resolution.text,
-        points: plan.points,
-      } satisfies SeriesQueryInfo;
-      send([msg, null]);
-      done();
-    });
+function planRequest(
+  { params, query, fromHttp }: HttpQueryRequest,
+  settings: SeriesRequestSettings,
+): HttpQueryPlan {
+  if (fromHttp && params.series === undefined) return planWithoutSeriesParam(query, settings);
+  const plan = planSeriesQuery(
+    { series: params.series, start: query.start, end: query.end, resolution: query.resolution },
+    settings,
+  );
+  if (!plan.ok) {
+    const body = plan.limit === undefined ? { error: plan.error } : { error: plan.error, limit: plan.limit };
+    return { ok: false, status: plan.status, body };
   }
-  RED.nodes.registerType('series-request', SeriesRequestNode);
-};
+  return {
+    ok: true,
+    // One request, two statements: does the series exist (index only), then the means.
+    query: `${plan.exists.query}; ${plan.data.query}`,
+    params: { ...plan.exists.params, ...plan.data.params },
+    info: {
+      kind: 'single',
+      ...requestedRange(plan),
+      series: plan.series,
+      tag: settings.tag,
+    } satisfies SeriesQueryInfo,
+  };
+}
+
+export = (RED: NodeAPI) =>
+  registerHttpQueryRequest(RED, {
+    type: 'series-request',
+    infoProperty: 'seriesQuery',
+    parseSettings: (config: SeriesRequestConfig) => parseSettings(config),
+    plan: planRequest,
+  });

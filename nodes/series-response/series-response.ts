@@ -2,7 +2,7 @@
  * series-response: the rows of series-request's query (from `influx-query`) → the API
  * answer for `http response`: 200 `[{time, value}]` (or `{<series>: [{time, value}]}` for
  * several series, or the catalog), 404 when a series has no points; a msg from the Catch
- * node on influx-query → 503 (see setDatabaseErrorReply).
+ * node on influx-query → 503. The node itself: nodes/shared/http-query-response.ts.
  */
 import {
   catalogEntries,
@@ -11,9 +11,9 @@ import {
   unknownSeries,
   type SeriesQueryInfo,
 } from '../core/series-query';
-import { caughtError, objectRows, setDatabaseErrorReply, setReply } from '../shared/http-reply';
-import { showStatus } from '../shared/status';
-import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import { objectRows } from '../shared/http-reply';
+import { registerHttpQueryResponse, type HttpQueryReply } from '../shared/http-query-response';
+import type { NodeAPI } from '../shared/node-red-types';
 
 interface MultiInfo {
   kind: 'multi';
@@ -21,12 +21,12 @@ interface MultiInfo {
   tag: string;
 }
 
-function catalogReply(rows: Record<string, unknown>[]) {
+function catalogReply(rows: Record<string, unknown>[]): HttpQueryReply {
   return { status: 200, body: catalogEntries(rows) };
 }
 
 /** `{<series>: [{time, value}]}` for every series asked, or 404 naming the ones without points. */
-function multiReply(rows: Record<string, unknown>[], info: MultiInfo) {
+function multiReply(rows: Record<string, unknown>[], info: MultiInfo): HttpQueryReply {
   const known = new Set(
     rows.filter((r) => r.time === undefined && r.key === info.tag).map((r) => r.value as string),
   );
@@ -46,69 +46,39 @@ function multiReply(rows: Record<string, unknown>[], info: MultiInfo) {
   return { status: 200, body };
 }
 
-export = (RED: NodeAPI) => {
-  function SeriesResponseNode(this: Node, config: NodeDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    let answered = 0;
-    let missing = 0;
-    showStatus(node, 'idle', 'ready');
-    node.on('input', (input, nodeSend, done: Done) => {
-      const msg = input as Msg;
-      const send = nodeSend as Send;
-      const failure = caughtError(msg); // from the Catch node on influx-query
-      if (failure) {
-        const reply = setDatabaseErrorReply(msg, failure);
-        node.error(reply.logText);
-        showStatus(node, 'error', 'database failed');
-        delete msg.seriesQuery;
-        send(msg);
-        return done();
-      }
-      const info = msg.seriesQuery as SeriesQueryInfo | MultiInfo | { kind: 'catalog' } | undefined;
-      if (info?.kind === 'catalog' || info?.kind === 'multi') {
-        if (!Array.isArray(msg.payload))
-          return done(new Error('expected the rows of influx-query in msg.payload'));
-        const rows = objectRows(msg.payload as unknown[]);
-        delete msg.seriesQuery;
-        delete msg.query;
-        delete msg.params;
-        const reply = info.kind === 'catalog' ? catalogReply(rows) : multiReply(rows, info);
-        if (reply.status === 200) answered++;
-        else missing++;
-        showStatus(node, reply.status === 200 ? 'ok' : 'warn', `${answered} ok, ${missing} 404`);
-        send(setReply(msg, reply.status, reply.body));
-        return done();
-      }
-      if (!info || typeof info.series !== 'string' || !Array.isArray(msg.payload)) {
-        return done(
-          new Error(
-            'expected msg.seriesQuery from series-request and the rows of influx-query in msg.payload',
-          ),
-        );
-      }
-      const rows = objectRows(msg.payload as unknown[]);
-      // The first statement (SHOW TAG VALUES) gives a row {key: <tag>, value: <series>} when the series exists.
-      const exists = rows.some((r) => r.time === undefined && r.key === info.tag && r.value === info.series);
-      delete msg.seriesQuery;
-      delete msg.query;
-      delete msg.params;
-      if (!exists) {
-        missing++;
-        showStatus(node, 'warn', `${answered} ok, ${missing} 404`);
-        const notFound = unknownSeries(info.series);
-        send(setReply(msg, notFound.status, { error: notFound.error }));
-        return done();
-      }
-      answered++;
-      showStatus(node, 'ok', `${answered} ok, ${missing} 404`);
-      const dataRows = rows.filter((r) => r.time !== undefined);
-      const points = dataRows.some((r) => r.count !== undefined)
-        ? (combineBucketRows(dataRows, info.tag).get('') ?? [])
-        : rowsToSeriesPoints(dataRows);
-      send(setReply(msg, 200, points));
-      done();
-    });
+/** The single-series answer: 404 unless the SHOW TAG VALUES statement found the series, else its points. */
+function singleReply(rows: Record<string, unknown>[], info: SeriesQueryInfo): HttpQueryReply {
+  // The first statement (SHOW TAG VALUES) gives a row {key: <tag>, value: <series>} when the series exists.
+  const exists = rows.some((r) => r.time === undefined && r.key === info.tag && r.value === info.series);
+  if (!exists) {
+    const notFound = unknownSeries(info.series);
+    return { status: notFound.status, body: { error: notFound.error } };
   }
-  RED.nodes.registerType('series-response', SeriesResponseNode);
-};
+  const dataRows = rows.filter((r) => r.time !== undefined);
+  const points = dataRows.some((r) => r.count !== undefined)
+    ? (combineBucketRows(dataRows, info.tag).get('') ?? [])
+    : rowsToSeriesPoints(dataRows);
+  return { status: 200, body: points };
+}
+
+function seriesReply(rawInfo: unknown, payload: unknown): HttpQueryReply | Error {
+  const info = rawInfo as SeriesQueryInfo | MultiInfo | { kind: 'catalog' } | undefined;
+  if (info?.kind === 'catalog' || info?.kind === 'multi') {
+    if (!Array.isArray(payload)) return new Error('expected the rows of influx-query in msg.payload');
+    const rows = objectRows(payload);
+    return info.kind === 'catalog' ? catalogReply(rows) : multiReply(rows, info);
+  }
+  if (!info || typeof info.series !== 'string' || !Array.isArray(payload)) {
+    return new Error(
+      'expected msg.seriesQuery from series-request and the rows of influx-query in msg.payload',
+    );
+  }
+  return singleReply(objectRows(payload), info);
+}
+
+export = (RED: NodeAPI) =>
+  registerHttpQueryResponse(RED, {
+    type: 'series-response',
+    infoProperty: 'seriesQuery',
+    reply: seriesReply,
+  });

@@ -6,7 +6,7 @@
  * event time (nodes/core/series-rollup.ts, docs/adr/0090); `msg.flush` closes the rest.
  */
 import { parseLevels, SeriesRollup, type RollupBucket } from '../core/series-rollup';
-import { quoteIdentifier } from '../core/series-query';
+import { quotePlainIdentifier } from '../core/series-query';
 import { toEpochMs } from '../core/timestamp';
 import { configNumber, parseAllSettings } from '../shared/config-number';
 import { clearRollupWatermark, setRollupWatermark } from '../shared/rollup-progress';
@@ -37,11 +37,11 @@ function parseSettings(config: SeriesRollupConfig) {
     latenessMs: configNumber(config.latenessSeconds, 'latenessSeconds', 0, { min: 0 }) * 1000,
     retentionPolicy: (config.retentionPolicy ?? '').trim(),
   };
-  quoteIdentifier(settings.field, 'field');
-  quoteIdentifier(settings.tag, 'tag');
+  quotePlainIdentifier(settings.field, 'field');
+  quotePlainIdentifier(settings.tag, 'tag');
   for (const level of settings.levels) {
     const rp = retentionPolicyOf(settings.retentionPolicy, level.name);
-    if (rp) quoteIdentifier(rp, 'retention policy');
+    if (rp) quotePlainIdentifier(rp, 'retention policy');
   }
   return settings;
 }

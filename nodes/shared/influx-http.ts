@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { InfluxDB } from '@influxdata/influxdb-client';
 import type { Precision } from '../core/line-protocol';
-import { quoteIdentifier } from '../core/query-params';
+import { quoteIdentifier } from '../core/influxql';
 
 export type ApiVersion = 'v1' | 'v2';
 

@@ -10,6 +10,12 @@ export function readMsgPath(RED: NodeAPI, msg: object, path: string): unknown {
   }
 }
 
+/** A reader of one msg path: plain names ("payload") read directly, dotted paths through Node-RED. */
+export function msgPathReader(RED: NodeAPI, path: string): (msg: object) => unknown {
+  if (/^[A-Za-z_$][\w$]*$/.test(path)) return (msg) => (msg as Record<string, unknown>)[path];
+  return (msg) => readMsgPath(RED, msg, path);
+}
+
 /** A finite number from a number or numeric string; otherwise a reason why not. */
 export function readNumber(
   value: unknown,

@@ -4,7 +4,7 @@ import {
   bucketCount,
   parseResolution,
   planSeriesQuery,
-  quoteIdentifier,
+  quotePlainIdentifier,
   rowsToSeriesPoints,
   seriesExistsQuery,
   type SeriesQueryError,
@@ -195,7 +195,7 @@ describe('series-query (core)', () => {
         () => planSeriesQuery(good, { measurement: 'x" ; DROP' }),
         /measurement "x" ; DROP" must be letters/,
       );
-      assert.throws(() => quoteIdentifier('1abc'), /must be letters/);
+      assert.throws(() => quotePlainIdentifier('1abc'), /must be letters/);
       assert.equal(
         seriesExistsQuery('a', { measurement: 'm', tag: 't' }).query,
         'SHOW TAG VALUES FROM "m" WITH KEY = "t" WHERE "t" = $series',

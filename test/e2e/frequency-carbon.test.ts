@@ -29,6 +29,7 @@ import {
 } from '../../nodes/core/carbon-footprint';
 import { resampleCov } from '../../nodes/core/cov-resample';
 import { eventually } from '../harness/eventually';
+import { assertSameBuckets, naiveBucketMeans } from '../harness/bucket-means';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const DAY_MS = 86_400_000;
@@ -45,41 +46,6 @@ function seriesPoints(options: (typeof SERIES)[number]['options']): [number, num
   const { startMs } = frequencyRange(options);
   const lines = [...frequencyCsvChunks(options)].join('').trimEnd().split('\n').slice(1);
   return lines.map((line, i) => [startMs + i * options.stepMs, Number(line.split(';')[1])]);
-}
-
-/** Naive mean per epoch-aligned bucket over [start, end], both inclusive, empty buckets left out. */
-function expectedMeans(points: [number, number][], startMs: number, endMs: number, resolutionMs: number) {
-  const sums = new Map<number, { sum: number; n: number }>();
-  for (const [t, v] of points) {
-    if (t < startMs || t > endMs) continue;
-    const bucket = Math.floor(t / resolutionMs) * resolutionMs;
-    const s = sums.get(bucket) ?? { sum: 0, n: 0 };
-    s.sum += v;
-    s.n++;
-    sums.set(bucket, s);
-  }
-  return [...sums.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([t, s]) => ({ time: new Date(t).toISOString(), value: s.sum / s.n }));
-}
-
-function assertClose(
-  actual: { time: string; value: number }[],
-  expected: { time: string; value: number }[],
-  what: string,
-) {
-  assert.equal(
-    actual.length,
-    expected.length,
-    `${what}: ${actual.length} buckets, expected ${expected.length}`,
-  );
-  actual.forEach((a, i) => {
-    assert.equal(a.time, expected[i].time, what);
-    assert.ok(
-      Math.abs(a.value - expected[i].value) < 1e-9,
-      `${what} ${a.time}: ${a.value} vs ${expected[i].value}`,
-    );
-  });
 }
 
 /** The expected footprint rows, from the core modules (tested against a naive computation in test/core). */
@@ -214,14 +180,14 @@ describe('Grid frequency and Carbon footprint tabs (app, InfluxDB, replayed Carb
         assert.match(res.headers.get('content-type') ?? '', /application\/json/);
         const body = (await res.json()) as { time: string; value: number }[];
         const spec = SERIES.find((s) => s.name === series)!;
-        const expected = expectedMeans(
+        const expected = naiveBucketMeans(
           seriesPoints(spec.options),
           Date.parse(start),
           Date.parse(end),
           resolutionMs,
         );
         assert.ok(expected.length > 0);
-        assertClose(body, expected, `${series} ${resolution}`);
+        assertSameBuckets(body, expected, `${series} ${resolution}`);
         mixed += expected.filter((e) => ![50, 49.99, 50.01].includes(e.value)).length;
       }
       assert.ok(mixed > 0, 'some buckets mix set points, so the means are real averages');

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { startApp, type RunningApp } from '../harness/app';
 import { startTestInfluxd, type TestInfluxd } from '../harness/influxd';
 import { eventually } from '../harness/eventually';
+import { assertSameBuckets, naiveBucketMeans } from '../harness/bucket-means';
 import { frequencyCsvChunks, frequencyRange, seededRandom } from '../../scripts/gen-frequency';
 
 const VALUES = ['50', '49.99', '50.01', '49.995', '50.005', '49.98'];
@@ -47,37 +48,6 @@ function swissgridFile(spec: (typeof FILES)[number]): { text: string; rows: Row[
     rows.push([startMs + (i - 1) * spec.options.stepMs, Number(value)]);
   }
   return { text: `${out.join('\n')}\n`, rows, commas };
-}
-
-/** Naive mean per epoch-aligned bucket over [start, end], both inclusive, empty buckets left out. */
-function reference(rows: Row[], startMs: number, endMs: number, resolutionMs: number) {
-  const sums = new Map<number, { sum: number; n: number }>();
-  for (const [t, v] of rows) {
-    if (t < startMs || t > endMs) continue;
-    const bucket = Math.floor(t / resolutionMs) * resolutionMs;
-    const s = sums.get(bucket) ?? { sum: 0, n: 0 };
-    s.sum += v;
-    s.n++;
-    sums.set(bucket, s);
-  }
-  return [...sums.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([t, s]) => ({ time: new Date(t).toISOString(), value: s.sum / s.n }));
-}
-
-function assertSame(actual: { time: string; value: number }[], expected: typeof actual, what: string) {
-  assert.equal(
-    actual.length,
-    expected.length,
-    `${what}: ${actual.length} buckets, expected ${expected.length}`,
-  );
-  actual.forEach((a, i) => {
-    assert.equal(a.time, expected[i].time, what);
-    assert.ok(
-      Math.abs(a.value - expected[i].value) < 1e-9,
-      `${what} ${a.time}: ${a.value} vs ${expected[i].value}`,
-    );
-  });
 }
 
 const RESOLUTION_MS: Record<string, number> = {
@@ -180,18 +150,18 @@ describe('Grid frequency rollups (app, InfluxDB): exact answers from 1 s to 1 d,
       const what = `${series} ${start}…${end} at ${resolution}`;
       assert.equal(res.status, 200, `${what}: ${await res.clone().text()}`);
       const body = (await res.json()) as { time: string; value: number }[];
-      const expected = reference(
+      const expected = naiveBucketMeans(
         files.get(series)!.rows,
         Date.parse(start),
         Date.parse(end),
         RESOLUTION_MS[resolution],
       );
       assert.ok(expected.length > 0, what);
-      assertSame(body, expected, what);
+      assertSameBuckets(body, expected, what);
       const raw = await influx.query(
         `SELECT mean(hz) AS value FROM grid_frequency WHERE "series" = '${series}' AND time >= '${new Date(Date.parse(start)).toISOString()}' AND time <= '${new Date(Date.parse(end)).toISOString()}' GROUP BY time(${resolution}) fill(none)`,
       );
-      assertSame(
+      assertSameBuckets(
         body,
         raw.map((r) => ({ time: new Date(r.time as number).toISOString(), value: r.value as number })),
         `${what} vs raw GROUP BY`,

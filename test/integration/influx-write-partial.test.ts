@@ -4,13 +4,10 @@
  * ones count as written.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import helper from 'node-red-node-test-helper';
 import influxConnection from '../../nodes/influx-connection/influx-connection';
 import influxWrite from '../../nodes/influx-write/influx-write';
-import { startTestInfluxd, type TestInfluxd } from '../harness/influxd';
+import { useNodeRedTestServer, useTestInfluxd } from '../harness/node-red-test-server';
 import { eventually } from '../harness/eventually';
 import { isPartialWrite, refusedLines } from '../../nodes/core/partial-write';
 
@@ -24,32 +21,21 @@ interface HelperNode {
 
 describe('influx-write against a real InfluxDB 1.x: partial writes', function () {
   this.timeout(60_000);
-  let influxd: TestInfluxd;
-  let userDir: string;
-
-  before(async () => {
-    influxd = await startTestInfluxd('gridflow');
-  });
-  after(async () => {
-    await influxd?.dispose();
-  });
-  beforeEach((done) => {
-    userDir = mkdtempSync(join(tmpdir(), 'gridflow-partial-'));
-    helper.settings({ userDir });
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((r) => helper.stopServer(() => r()));
-    rmSync(userDir, { recursive: true, force: true });
-  });
+  const influxd = useTestInfluxd('gridflow');
+  useNodeRedTestServer('gridflow-partial-');
 
   const load = (batchSize: number) =>
     new Promise<void>((resolve) =>
       helper.load(
         [influxConnection, influxWrite],
         [
-          { id: 'conn', type: 'influx-connection', url: influxd.url, apiVersion: 'v1', database: 'gridflow' },
+          {
+            id: 'conn',
+            type: 'influx-connection',
+            url: influxd().url,
+            apiVersion: 'v1',
+            database: 'gridflow',
+          },
           {
             id: 'w',
             type: 'influx-write',
@@ -69,7 +55,7 @@ describe('influx-write against a real InfluxDB 1.x: partial writes', function ()
     );
   const node = (id: string) => helper.getNode(id) as unknown as HelperNode;
   const count = async (measurement: string) =>
-    Number((await influxd.query(`SELECT count("v") FROM "${measurement}"`))[0]?.count ?? 0);
+    Number((await influxd().query(`SELECT count("v") FROM "${measurement}"`))[0]?.count ?? 0);
 
   it('sends only the one conflicting point of a 5,000-point batch to output 2 and counts 4,999 written', async () => {
     await load(5000);
@@ -134,7 +120,7 @@ describe('influx-write against a real InfluxDB 1.x: partial writes', function ()
 
   it('names the lines influxd cannot parse and stores the rest of the batch', async () => {
     const lines = ['m v=1 1', "m v='bad 2", 'm v=3 3', 'm,a= v=1 4'];
-    const res = await fetch(`${influxd.url}/write?db=gridflow&precision=ms`, {
+    const res = await fetch(`${influxd().url}/write?db=gridflow&precision=ms`, {
       method: 'POST',
       body: lines.join('\n'),
     });

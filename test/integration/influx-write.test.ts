@@ -8,9 +8,9 @@ import fc from 'fast-check';
 import helper from 'node-red-node-test-helper';
 import influxConnection from '../../nodes/influx-connection/influx-connection';
 import influxWrite from '../../nodes/influx-write/influx-write';
-import { startTestInfluxd, type TestInfluxd } from '../harness/influxd';
+import { useNodeRedTestServer, useTestInfluxd } from '../harness/node-red-test-server';
 import { startTestVictoriaMetrics, type TestVictoriaMetrics } from '../harness/victoria-metrics';
-import { quoteIdentifier } from '../../nodes/core/query-params';
+import { quoteIdentifier } from '../../nodes/core/influxql';
 import { eventually } from '../harness/eventually';
 import { mountTmpfs, remountReadOnly, unmount } from '../harness/tmpfs';
 
@@ -119,25 +119,8 @@ function flowFor(url: string, write: Record<string, unknown>, connection: Record
 
 describe('influx-write against a real InfluxDB 1.x', function () {
   this.timeout(60_000);
-  let influxd: TestInfluxd;
-  let userDir: string;
-
-  before(async () => {
-    influxd = await startTestInfluxd('gridflow');
-  });
-  after(async () => {
-    await influxd?.dispose();
-  });
-  beforeEach((done) => {
-    userDir = mkdtempSync(join(tmpdir(), 'gridflow-write-'));
-    helper.settings({ userDir });
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((r) => helper.stopServer(() => r()));
-    rmSync(userDir, { recursive: true, force: true });
-  });
+  const influxd = useTestInfluxd('gridflow');
+  const userDir = useNodeRedTestServer('gridflow-write-');
 
   const load = (flow: object[], credentials: object = {}) =>
     new Promise<void>((resolve) =>
@@ -164,7 +147,7 @@ describe('influx-write against a real InfluxDB 1.x', function () {
     };
     for (const precision of Object.keys(expected)) {
       const measurement = `types_${precision}`;
-      const flow = flowFor(influxd.url, { id: `w`, precision, measurement });
+      const flow = flowFor(influxd().url, { id: `w`, precision, measurement });
       await load(flow);
       const fields = {
         f: 1.5,
@@ -181,7 +164,7 @@ describe('influx-write against a real InfluxDB 1.x', function () {
         flush: true,
       });
       const got = await until(`3 rows in ${measurement}`, async () => {
-        const r = await rows(influxd.url, `SELECT * FROM ${measurement} GROUP BY "form"`);
+        const r = await rows(influxd().url, `SELECT * FROM ${measurement} GROUP BY "form"`);
         return r.length === 3 ? r : undefined;
       });
       for (const row of got) {
@@ -192,7 +175,7 @@ describe('influx-write against a real InfluxDB 1.x', function () {
         assert.equal(row.b, true);
         assert.equal(row.s, fields.s);
       }
-      const types = await rows(influxd.url, `SHOW FIELD KEYS FROM ${measurement}`);
+      const types = await rows(influxd().url, `SHOW FIELD KEYS FROM ${measurement}`);
       assert.deepEqual(Object.fromEntries(types.map((t) => [t.fieldKey, t.fieldType])), {
         b: 'boolean',
         big: 'integer',
@@ -202,7 +185,7 @@ describe('influx-write against a real InfluxDB 1.x', function () {
         whole: 'float',
       });
       const big = await fetch(
-        `${influxd.url}/query?${new URLSearchParams({ db: 'gridflow', q: `SELECT big FROM ${measurement} LIMIT 1` })}`,
+        `${influxd().url}/query?${new URLSearchParams({ db: 'gridflow', q: `SELECT big FROM ${measurement} LIMIT 1` })}`,
       );
       assert.match(await big.text(), /9007199254740993/);
       await helper.unload();
@@ -240,7 +223,7 @@ describe('influx-write against a real InfluxDB 1.x', function () {
       'ünïcødé ☃',
       'x\u0000y'.replace('\u0000', ''),
     );
-    await load(flowFor(influxd.url, {}));
+    await load(flowFor(influxd().url, {}));
     const points = samples.map((s, i) => ({
       measurement: 'escaping',
       tags: { idx: String(i), [`tag ${s}`]: s },
@@ -255,7 +238,7 @@ describe('influx-write against a real InfluxDB 1.x', function () {
     });
     node('w').receive({ payload: points, flush: true });
     const got = await until('every escaping row', async () => {
-      const r = await rows(influxd.url, 'SELECT * FROM escaping');
+      const r = await rows(influxd().url, 'SELECT * FROM escaping');
       return r.length === samples.length ? r : undefined;
     });
     for (const row of got) {
@@ -264,13 +247,13 @@ describe('influx-write against a real InfluxDB 1.x', function () {
       assert.equal(row[`tag ${samples[i]}`], samples[i], `tag of sample ${i}`);
       assert.equal(row[`f ${samples[i]}`], i, `field key of sample ${i}`);
     }
-    const odd = await rows(influxd.url, `SELECT * FROM ${quoteIdentifier('odd, measurement = "x"')}`);
+    const odd = await rows(influxd().url, `SELECT * FROM ${quoteIdentifier('odd, measurement = "x"')}`);
     assert.equal(odd.length, 1);
     assert.equal(odd[0]['f ,m'], 1);
   });
 
   it('sends one HTTP write per batch, by size and by interval', async () => {
-    const proxy = await countingProxy(() => influxd.url);
+    const proxy = await countingProxy(() => influxd().url);
     try {
       await load(flowFor(proxy.url, { measurement: 'batching', batchSize: 1000, flushSeconds: 0.3 }));
       const written: Msg[] = [];
@@ -284,7 +267,7 @@ describe('influx-write against a real InfluxDB 1.x', function () {
         payload: Array.from({ length: 500 }, () => ({ fields: { v: 1 }, timestamp: ++t })),
       });
       await until('5,500 points', async () =>
-        (await countOf(influxd.url, 'batching')).count === 5500 ? true : undefined,
+        (await countOf(influxd().url, 'batching')).count === 5500 ? true : undefined,
       );
       await until('6 receipts', async () => (written.length === 6 ? true : undefined));
       assert.deepEqual(
@@ -298,14 +281,14 @@ describe('influx-write against a real InfluxDB 1.x', function () {
   });
 
   it('sends points InfluxDB rejects (400) to output 2 with its message, and does not retry them', async () => {
-    const proxy = await countingProxy(() => influxd.url);
+    const proxy = await countingProxy(() => influxd().url);
     try {
       await load(flowFor(proxy.url, { measurement: 'conflict' }));
       const rejected: Msg[] = [];
       node('rejected').on('input', (m) => rejected.push(m));
       node('w').receive({ payload: { v: 1.5 }, timestamp: 1, flush: true });
       await until('first point', async () =>
-        (await countOf(influxd.url, 'conflict')).count === 1 ? true : undefined,
+        (await countOf(influxd().url, 'conflict')).count === 1 ? true : undefined,
       );
       node('w').receive({ payload: { v: 'text' }, timestamp: 2, flush: true });
       await until('a rejection', async () => (rejected.length === 1 ? true : undefined));
@@ -323,7 +306,7 @@ describe('influx-write against a real InfluxDB 1.x', function () {
       await until('the invalid point', async () => (rejected.length === 2 ? true : undefined));
       assert.match((rejected[1].error as { message: string }).message, /NaN/);
       await until('the valid point', async () =>
-        (await countOf(influxd.url, 'conflict')).count === 2 ? true : undefined,
+        (await countOf(influxd().url, 'conflict')).count === 2 ? true : undefined,
       );
     } finally {
       await proxy.close();
@@ -331,10 +314,10 @@ describe('influx-write against a real InfluxDB 1.x', function () {
   });
 
   it('creates a missing database on the first write', async () => {
-    await load(flowFor(influxd.url, { measurement: 'fresh' }, { database: 'first_run' }));
+    await load(flowFor(influxd().url, { measurement: 'fresh' }, { database: 'first_run' }));
     node('w').receive({ payload: 42, timestamp: 5, flush: true });
     const r = await until('the point in the new database', async () => {
-      const got = await rows(influxd.url, 'SELECT value FROM fresh', 'first_run').catch(() => []);
+      const got = await rows(influxd().url, 'SELECT value FROM fresh', 'first_run').catch(() => []);
       return got.length === 1 ? got : undefined;
     });
     assert.equal(r[0].value, 42);
@@ -342,8 +325,8 @@ describe('influx-write against a real InfluxDB 1.x', function () {
 
   it('creates only the configured database unless createDatabases allows any', async () => {
     const databases = async () =>
-      (await rows(influxd.url, 'SHOW DATABASES', '_internal').catch(() => [])).map((r) => r.name);
-    await load(flowFor(influxd.url, { measurement: 'elsewhere' }));
+      (await rows(influxd().url, 'SHOW DATABASES', '_internal').catch(() => [])).map((r) => r.name);
+    await load(flowFor(influxd().url, { measurement: 'elsewhere' }));
     const rejected: Msg[] = [];
     node('rejected').on('input', (m) => rejected.push(m));
     node('w').receive({ payload: 1, timestamp: 5, database: 'made_up_by_a_msg', flush: true });
@@ -354,10 +337,12 @@ describe('influx-write against a real InfluxDB 1.x', function () {
     );
     assert.ok(!(await databases()).includes('made_up_by_a_msg'));
     await helper.unload();
-    await load(flowFor(influxd.url, { measurement: 'elsewhere', createDatabases: 'any' }));
+    await load(flowFor(influxd().url, { measurement: 'elsewhere', createDatabases: 'any' }));
     node('w').receive({ payload: 2, timestamp: 6, database: 'made_up_by_a_msg', flush: true });
     const r = await until('the point in the msg database', async () => {
-      const got = await rows(influxd.url, 'SELECT value FROM elsewhere', 'made_up_by_a_msg').catch(() => []);
+      const got = await rows(influxd().url, 'SELECT value FROM elsewhere', 'made_up_by_a_msg').catch(
+        () => [],
+      );
       return got.length === 1 ? got : undefined;
     });
     assert.equal(r[0].value, 2);
@@ -376,7 +361,7 @@ describe('influx-write against a real InfluxDB 1.x', function () {
       payload: Array.from({ length: 10 }, (_, i) => ({ fields: { v: i }, timestamp: i })),
       flush: true,
     });
-    const dir = join(userDir, 'gridflow-buffer', 'w');
+    const dir = join(userDir(), 'gridflow-buffer', 'w');
     await until('a buffered batch', async () =>
       readdirSync(dir).some((f) => f.endsWith('-10.lpq')) ? true : undefined,
     );
@@ -387,7 +372,7 @@ describe('influx-write against a real InfluxDB 1.x', function () {
 
   it('writes every one of 100,000 points exactly once across an InfluxDB outage', async () => {
     const total = 100_000;
-    const proxy = await countingProxy(() => influxd.url);
+    const proxy = await countingProxy(() => influxd().url);
     after(() => proxy.close());
     await load(flowFor(proxy.url, { measurement: 'outage', batchSize: 5000, flushSeconds: 0.1 }));
     const base = Date.parse('2024-01-01T00:00:00Z');
@@ -400,34 +385,34 @@ describe('influx-write against a real InfluxDB 1.x', function () {
       node('w').receive({ payload });
     };
     for (let c = 0; c < 30; c++) sendChunk();
-    await influxd.stop();
+    await influxd().stop();
     for (let c = 0; c < 40; c++) {
       sendChunk();
       await new Promise((r) => setTimeout(r, 25));
     }
     await until('points waiting on disk', async () =>
-      readdirSync(join(userDir, 'gridflow-buffer', 'w')).length > 0 ? true : undefined,
+      readdirSync(join(userDir(), 'gridflow-buffer', 'w')).length > 0 ? true : undefined,
     );
-    await influxd.restart();
+    await influxd().restart();
     while (sent < total) sendChunk();
     const got = await until(
       'all 100,000 points',
       async () => {
-        const c = await countOf(influxd.url, 'outage');
+        const c = await countOf(influxd().url, 'outage');
         return c.count === total ? c : undefined;
       },
       45_000,
     );
     assert.equal(got.sum, (total * (total - 1)) / 2);
     await until('an empty disk buffer', async () =>
-      readdirSync(join(userDir, 'gridflow-buffer', 'w')).length === 0 ? true : undefined,
+      readdirSync(join(userDir(), 'gridflow-buffer', 'w')).length === 0 ? true : undefined,
     );
     assert.deepEqual(duplicates(proxy.acknowledged), [], 'points InfluxDB acknowledged twice');
     assert.equal(proxy.acknowledged.length, total);
   });
 
   describe('disk faults of the buffer (a real tmpfs, full or read-only)', () => {
-    const bufferDir = () => join(userDir, 'gridflow-buffer', 'w');
+    const bufferDir = () => join(userDir(), 'gridflow-buffer', 'w');
     afterEach(() => unmount(bufferDir()));
 
     /** Statuses and errors of node `w`, as the editor and the log would show them. */
@@ -458,7 +443,7 @@ describe('influx-write against a real InfluxDB 1.x', function () {
     it('a full disk (ENOSPC) while spilling: red status, points kept in memory, each arrives once after the outage', async () => {
       const total = 20_000;
       mountTmpfs(bufferDir(), '64k');
-      const proxy = await countingProxy(() => influxd.url);
+      const proxy = await countingProxy(() => influxd().url);
       after(() => proxy.close());
       proxy.state.down = true;
       await load(flowFor(proxy.url, { measurement: 'enospc', batchSize: 500, flushSeconds: 0.05 }));
@@ -475,7 +460,7 @@ describe('influx-write against a real InfluxDB 1.x', function () {
       const got = await until(
         `${total} points`,
         async () => {
-          const c = await countOf(influxd.url, 'enospc');
+          const c = await countOf(influxd().url, 'enospc');
           return c.count === total ? c : undefined;
         },
         45_000,
@@ -498,7 +483,7 @@ describe('influx-write against a real InfluxDB 1.x', function () {
 
     it('a buffer made read-only mid-run (EROFS): red status, the flow goes on, each point arrives once', async () => {
       mountTmpfs(bufferDir(), '4m');
-      const proxy = await countingProxy(() => influxd.url);
+      const proxy = await countingProxy(() => influxd().url);
       after(() => proxy.close());
       proxy.state.down = true;
       await load(flowFor(proxy.url, { measurement: 'erofs', batchSize: 500, flushSeconds: 0.05 }));
@@ -516,7 +501,7 @@ describe('influx-write against a real InfluxDB 1.x', function () {
       const got = await until(
         '5,000 points',
         async () => {
-          const c = await countOf(influxd.url, 'erofs');
+          const c = await countOf(influxd().url, 'erofs');
           return c.count === 5000 ? c : undefined;
         },
         45_000,
@@ -541,13 +526,13 @@ describe('influx-write against a real InfluxDB 1.x', function () {
         join(bufferDir(), '0000001000000001-2.lpq'),
         '{}\ncorrupt v=1 1700000000001\ncorrupt v=2 1700000000002\n',
       );
-      const proxy = await countingProxy(() => influxd.url);
+      const proxy = await countingProxy(() => influxd().url);
       after(() => proxy.close());
       await load(flowFor(proxy.url, { measurement: 'corrupt' }));
       const seen = watch();
       node('w').receive({ payload: points(3, 3), flush: true });
       await until('5 points', async () =>
-        (await countOf(influxd.url, 'corrupt')).count === 5 ? true : undefined,
+        (await countOf(influxd().url, 'corrupt')).count === 5 ? true : undefined,
       );
       await until('status quarantined 3', async () =>
         seen.statuses.some((s) => s.fill === 'red' && s.text === 'quarantined 3') ? true : undefined,
@@ -561,17 +546,15 @@ describe('influx-write against a real InfluxDB 1.x', function () {
 
 describe('influx-write in a Node-RED process that is killed', function () {
   this.timeout(60_000);
-  let influxd: TestInfluxd;
+  const influxd = useTestInfluxd('gridflow');
   let userDir: string;
   let proxy: Awaited<ReturnType<typeof countingProxy>>;
   before(async () => {
-    influxd = await startTestInfluxd('gridflow');
-    proxy = await countingProxy(() => influxd.url);
+    proxy = await countingProxy(() => influxd().url);
     userDir = mkdtempSync(join(tmpdir(), 'gridflow-kill-'));
   });
   after(async () => {
     await proxy?.close();
-    await influxd?.dispose();
     rmSync(userDir, { recursive: true, force: true });
   });
 
@@ -600,7 +583,7 @@ describe('influx-write in a Node-RED process that is killed', function () {
   };
 
   it('replays the disk buffer after a kill: nothing lost, nothing twice', async () => {
-    await influxd.stop();
+    await influxd().stop();
     const a = child(20_000, 0);
     await until(
       '20,000 points on disk',
@@ -611,11 +594,11 @@ describe('influx-write in a Node-RED process that is killed', function () {
     });
     a.proc.kill('SIGKILL');
     await new Promise((r) => a.proc.once('exit', r));
-    await influxd.restart();
+    await influxd().restart();
     const b = child(10_000, 20_000);
     try {
       const got = await until('30,000 points', async () => {
-        const c = await countOf(influxd.url, 'killed');
+        const c = await countOf(influxd().url, 'killed');
         return c.count === 30_000 ? c : undefined;
       });
       assert.equal(got.sum, (30_000 * 29_999) / 2);

@@ -3,10 +3,8 @@
  * are not points: each msg fails through done(err) with a message that names the cause.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import helper from 'node-red-node-test-helper';
+import { useNodeRedTestServer } from '../harness/node-red-test-server';
 import influxConnection from '../../nodes/influx-connection/influx-connection';
 import influxWrite from '../../nodes/influx-write/influx-write';
 import influxQuery from '../../nodes/influx-query/influx-query';
@@ -27,17 +25,7 @@ const flush = () => new Promise((r) => setImmediate(r));
 
 describe('influx-write and influx-query: connection and point errors', function () {
   this.timeout(20_000);
-  let userDir: string;
-  beforeEach((done) => {
-    userDir = mkdtempSync(join(tmpdir(), 'gridflow-influx-config-'));
-    helper.settings({ userDir });
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((r) => helper.stopServer(() => r()));
-    rmSync(userDir, { recursive: true, force: true });
-  });
+  useNodeRedTestServer('gridflow-influx-config-');
 
   /** Loads the flow, sends the msgs to node `id`; the errors it reported with a msg (done(err)). */
   async function errorsFor(flow: object[], id: string, msgs: Msg[]): Promise<string[]> {

@@ -1,0 +1,69 @@
+/**
+ * The one implementation of the API request nodes (series-request, footprint-request):
+ * an `http in` msg → a bound InfluxQL query for `influx-query` (output 1) with what the
+ * response node needs in `msg[infoProperty]`, or a 4xx answer for `http response`
+ * (output 2). Each node's folder supplies its settings and its plan (nodes/core).
+ */
+import { parseAllSettings } from './config-number';
+import { failOnBadConfig } from './config-failure';
+import { httpRequestParts, setReply, type HttpRequestParts } from './http-reply';
+import { showStatus } from './status';
+import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from './node-red-types';
+
+/** A request as the plan sees it: route params and query, and whether it came from `http in`. */
+export interface HttpQueryRequest extends HttpRequestParts {
+  fromHttp: boolean;
+}
+
+export type HttpQueryPlan =
+  | { ok: true; query: string; params: Record<string, unknown>; info: object }
+  | { ok: false; status: number; body: Record<string, unknown> };
+
+export interface HttpQueryRequestNode<Config extends NodeDef, Settings> {
+  type: string;
+  /** The msg property the response node reads the plan's `info` from. */
+  infoProperty: string;
+  /** Config → settings; throws on bad settings (the node then fails every msg, see failOnBadConfig). */
+  parseSettings(config: Config): Settings;
+  plan(request: HttpQueryRequest, settings: Settings): HttpQueryPlan;
+}
+
+export function registerHttpQueryRequest<Config extends NodeDef, Settings>(
+  RED: NodeAPI,
+  spec: HttpQueryRequestNode<Config, Settings>,
+): void {
+  function HttpQueryRequestNode(this: Node, config: Config) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    let settings: Settings;
+    try {
+      settings = parseAllSettings(() => spec.parseSettings(config));
+    } catch (err) {
+      failOnBadConfig(node, err);
+      return;
+    }
+    let served = 0;
+    let refused = 0;
+    showStatus(node, 'idle', 'ready');
+
+    node.on('input', (input, nodeSend, done: Done) => {
+      const msg = input as Msg;
+      const send = nodeSend as Send;
+      const plan = spec.plan({ ...httpRequestParts(msg), fromHttp: !!msg.req }, settings);
+      if (!plan.ok) {
+        refused++;
+        showStatus(node, 'warn', `${served} ok, ${refused} refused`);
+        send([null, setReply(msg, plan.status, plan.body)]);
+        return done();
+      }
+      served++;
+      showStatus(node, 'ok', `${served} ok, ${refused} refused`);
+      msg.query = plan.query;
+      msg.params = plan.params;
+      msg[spec.infoProperty] = plan.info;
+      send([msg, null]);
+      done();
+    });
+  }
+  RED.nodes.registerType(spec.type, HttpQueryRequestNode);
+}
