@@ -7,8 +7,10 @@ import { planFootprintQuery, type FootprintQueryInfo } from '../core/footprint-q
 import { quoteIdentifier } from '../core/series-query';
 import { httpRequestParts, setReply } from '../shared/http-reply';
 import { showStatus } from '../shared/status';
-import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import type { Node, NodeAPI, NodeDef } from '../shared/node-red-types';
 import { failOnBadConfig } from '../shared/config-failure';
+import { onInput, registerNode } from '../shared/node-handler';
+import { FOOTPRINT_REQUEST_MIGRATIONS } from './migrations';
 
 interface FootprintRequestConfig extends NodeDef {
   measurement: string;
@@ -34,9 +36,7 @@ export = (RED: NodeAPI) => {
     let refused = 0;
     showStatus(node, 'idle', 'ready');
 
-    node.on('input', (input, nodeSend, done: Done) => {
-      const msg = input as Msg;
-      const send = nodeSend as Send;
+    onInput(node, (msg, send, done) => {
       const { params, query } = httpRequestParts(msg);
       const plan = planFootprintQuery(
         { asset: params.asset, date: query.date, from: query.from, to: query.to, format: query.format },
@@ -63,5 +63,5 @@ export = (RED: NodeAPI) => {
       done();
     });
   }
-  RED.nodes.registerType('footprint-request', FootprintRequestNode);
+  registerNode(RED, 'footprint-request', FOOTPRINT_REQUEST_MIGRATIONS, FootprintRequestNode);
 };

@@ -12,7 +12,9 @@ import {
 } from '../core/footprint-query';
 import { caughtError, objectRows, setDatabaseErrorReply, setReply } from '../shared/http-reply';
 import { showStatus } from '../shared/status';
-import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import type { Node, NodeAPI, NodeDef } from '../shared/node-red-types';
+import { onInput, registerNode } from '../shared/node-handler';
+import { FOOTPRINT_RESPONSE_MIGRATIONS } from './migrations';
 
 export = (RED: NodeAPI) => {
   function FootprintResponseNode(this: Node, config: NodeDef) {
@@ -21,9 +23,7 @@ export = (RED: NodeAPI) => {
     let answered = 0;
     let missing = 0;
     showStatus(node, 'idle', 'ready');
-    node.on('input', (input, nodeSend, done: Done) => {
-      const msg = input as Msg;
-      const send = nodeSend as Send;
+    onInput(node, (msg, send, done) => {
       const failure = caughtError(msg); // from the Catch node on influx-query
       if (failure) {
         const reply = setDatabaseErrorReply(msg, failure);
@@ -67,5 +67,5 @@ export = (RED: NodeAPI) => {
       done();
     });
   }
-  RED.nodes.registerType('footprint-response', FootprintResponseNode);
+  registerNode(RED, 'footprint-response', FOOTPRINT_RESPONSE_MIGRATIONS, FootprintResponseNode);
 };

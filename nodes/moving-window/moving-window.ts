@@ -14,8 +14,10 @@ import { configNumber, parseAllSettings } from '../shared/config-number';
 import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
 import { compactCount, showStatus, countOf } from '../shared/status';
-import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import type { Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
 import { failOnBadConfig } from '../shared/config-failure';
+import { onInput, registerNode } from '../shared/node-handler';
+import { MOVING_WINDOW_MIGRATIONS } from './migrations';
 
 interface MovingWindowConfig extends NodeDef {
   property?: string;
@@ -204,9 +206,7 @@ export = (RED: NodeAPI) => {
       if (closed.length > 0) this.send([closed.map((w) => toMsg(w)), null]);
     };
 
-    this.on('input', (input, nodeSend, done: Done) => {
-      const msg = input as Msg;
-      const send = nodeSend as Send;
+    onInput(this, (msg, send, done) => {
       const key = readKey(readKeyValue(msg));
       if (msg.reset || msg.flush) {
         if (msg.flush) emit(windows.flush(key || undefined));
@@ -298,5 +298,5 @@ export = (RED: NodeAPI) => {
       done();
     });
   }
-  RED.nodes.registerType('moving-window', MovingWindowNode);
+  registerNode(RED, 'moving-window', MOVING_WINDOW_MIGRATIONS, MovingWindowNode);
 };

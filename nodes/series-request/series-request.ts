@@ -17,8 +17,10 @@ import { configNumber, parseAllSettings } from '../shared/config-number';
 import { rollupWatermark } from '../shared/rollup-progress';
 import { httpRequestParts, setReply } from '../shared/http-reply';
 import { showStatus } from '../shared/status';
-import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import type { Node, NodeAPI, NodeDef } from '../shared/node-red-types';
 import { failOnBadConfig } from '../shared/config-failure';
+import { onInput, registerNode } from '../shared/node-handler';
+import { SERIES_REQUEST_MIGRATIONS } from './migrations';
 
 interface SeriesRequestConfig extends NodeDef {
   measurement: string;
@@ -100,9 +102,7 @@ export = (RED: NodeAPI) => {
     let refused = 0;
     showStatus(node, 'idle', 'ready');
 
-    node.on('input', (input, nodeSend, done: Done) => {
-      const msg = input as Msg;
-      const send = nodeSend as Send;
+    onInput(node, (msg, send, done) => {
       const { params, query } = httpRequestParts(msg);
       if (msg.req && params.series === undefined) {
         const planned = planWithoutSeriesParam(query, settings);
@@ -150,5 +150,5 @@ export = (RED: NodeAPI) => {
       done();
     });
   }
-  RED.nodes.registerType('series-request', SeriesRequestNode);
+  registerNode(RED, 'series-request', SERIES_REQUEST_MIGRATIONS, SeriesRequestNode);
 };

@@ -13,7 +13,9 @@ import {
 } from '../core/series-query';
 import { caughtError, objectRows, setDatabaseErrorReply, setReply } from '../shared/http-reply';
 import { showStatus } from '../shared/status';
-import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import type { Node, NodeAPI, NodeDef } from '../shared/node-red-types';
+import { onInput, registerNode } from '../shared/node-handler';
+import { SERIES_RESPONSE_MIGRATIONS } from './migrations';
 
 interface MultiInfo {
   kind: 'multi';
@@ -53,9 +55,7 @@ export = (RED: NodeAPI) => {
     let answered = 0;
     let missing = 0;
     showStatus(node, 'idle', 'ready');
-    node.on('input', (input, nodeSend, done: Done) => {
-      const msg = input as Msg;
-      const send = nodeSend as Send;
+    onInput(node, (msg, send, done) => {
       const failure = caughtError(msg); // from the Catch node on influx-query
       if (failure) {
         const reply = setDatabaseErrorReply(msg, failure);
@@ -110,5 +110,5 @@ export = (RED: NodeAPI) => {
       done();
     });
   }
-  RED.nodes.registerType('series-response', SeriesResponseNode);
+  registerNode(RED, 'series-response', SERIES_RESPONSE_MIGRATIONS, SeriesResponseNode);
 };
