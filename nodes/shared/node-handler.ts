@@ -52,7 +52,16 @@ export function registerNode<N extends Node, C extends NodeDef>(
   credentials?: CredentialFields,
 ): void {
   function constructMigrated(this: N, config: C): void {
-    construct.call(this, migrateConfig(config, migrations));
+    construct.call(this, withHiddenFields(config, migrateConfig(config, migrations)));
   }
   registerNodeType(RED, type, constructMigrated, credentials);
+}
+
+/** Node-RED hands the flow to a node as a non-enumerable `_flow` on its config: keep such fields. */
+function withHiddenFields<T extends object>(from: object, to: T): T {
+  for (const key of Object.getOwnPropertyNames(from)) {
+    const field = Object.getOwnPropertyDescriptor(from, key);
+    if (field && !field.enumerable) Object.defineProperty(to, key, field);
+  }
+  return to;
 }
