@@ -26,7 +26,7 @@ interface MovingWindowConfig extends NodeDef {
   windowSeconds?: string | number;
   hopSeconds?: string | number;
   countWindow?: string | number;
-  aggregates?: Aggregate[] | string;
+  aggregates?: Aggregate[];
   latenessSeconds?: string | number;
   idleSeconds?: string | number;
   maxFutureSeconds?: string | number;
@@ -69,9 +69,10 @@ function parseSettings(config: MovingWindowConfig): MovingWindowSettings {
   // With arrival time the wall clock is the event time, so a quiet key follows it at once.
   const idleDefault = timeProperty ? 60 : 0;
   const idleMs = configNumber(config.idleSeconds, 'idleSeconds', idleDefault, { min: 0 }) * 1000;
-  const raw =
-    typeof config.aggregates === 'string' ? config.aggregates.split(',') : (config.aggregates ?? ['mean']);
-  const aggregates = raw.map((a) => String(a).trim()).filter((a) => a !== '') as Aggregate[];
+  // Text aggregates ("mean,max", the first release) are lifted to a list by migrations.ts.
+  const aggregates = (config.aggregates ?? ['mean'])
+    .map((a) => String(a).trim())
+    .filter((a) => a !== '') as Aggregate[];
   for (const a of aggregates) {
     if (!AGGREGATES.includes(a))
       throw new Error(`aggregate "${a}" is unknown (use ${AGGREGATES.join(', ')})`);
