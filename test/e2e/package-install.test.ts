@@ -48,6 +48,7 @@ describe('the npm package, packed and installed into a plain Node-RED 4.1 userDi
     ) as { filename: string; files: { path: string }[] }[];
     const files = packed[0].files.map((f) => f.path);
     assert.ok(files.includes('dist/nodes/aedes-broker/aedes-broker.html'), 'the .html files are packed');
+    assert.ok(files.includes('resources/config-migrations.js'), "the editor's config migrations are packed");
     assert.ok(
       files.some((f) => f.startsWith('examples/')),
       'the examples are packed',
@@ -108,6 +109,11 @@ describe('the npm package, packed and installed into a plain Node-RED 4.1 userDi
         await fetch(`http://127.0.0.1:${port}/library/examples/flows/@gridflow/node-red-gridflow`)
       ).json()) as unknown[];
       assert.ok(examples.length > 0, 'Import > Examples lists the shipped flows');
+      const migrations = await fetch(
+        `http://127.0.0.1:${port}/resources/@gridflow/node-red-gridflow/config-migrations.js`,
+      );
+      assert.equal(migrations.status, 200, 'Node-RED serves the editor script each .html loads');
+      assert.match(await migrations.text(), /GridflowConfigMigrations/);
       await deployEveryExample(
         port,
         join(userDir, 'node_modules', '@gridflow', 'node-red-gridflow'),
