@@ -13,6 +13,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, extname } from 'node:path';
+import { writeEditorMigrations } from './editor-migrations.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -88,6 +89,7 @@ copyTree(
   'dist/nodes',
   (f) => ['.html', '.svg', '.png'].includes(extname(f)) || f.includes('/locales/'),
 );
+writeEditorMigrations();
 rmSync('examples', { recursive: true, force: true });
 mkdirSync('examples', { recursive: true });
 if (existsSync('flows')) {

@@ -1,5 +1,5 @@
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Aedes, Client, AuthenticateError } from 'aedes' with { 'resolution-mode': 'import' };
 import type { Node, NodeAPI, NodeDef } from '../shared/node-red-types';
@@ -14,6 +14,8 @@ import {
   type AccessRule,
 } from '../core/mqtt-access';
 import { failOnBadConfig } from '../shared/config-failure';
+import { registerNode } from '../shared/node-handler';
+import { AEDES_BROKER_MIGRATIONS } from './migrations';
 
 interface AedesBrokerConfig extends NodeDef {
   port: string;
@@ -62,9 +64,8 @@ function connectError(message: string, returnCode: number): AuthenticateError {
 }
 
 function remoteAddress(client: Client): string | undefined {
-  const c = client as unknown as { req?: IncomingMessage; conn?: { remoteAddress?: string } };
-  if (c.req) return clientAddress(c.req.socket?.remoteAddress, c.req.headers);
-  return c.conn?.remoteAddress;
+  if (client.req) return clientAddress(client.req.socket?.remoteAddress, client.req.headers);
+  return 'remoteAddress' in client.conn ? client.conn.remoteAddress : undefined;
 }
 
 /** Wires authentication and access rules into a broker; see the node's help for the rules. */
@@ -179,7 +180,7 @@ export = (RED: NodeAPI) => {
           socket.once('close', () => sockets.delete(socket));
         });
         wss = new WebSocketServer({ server: http });
-        wss.on('connection', (ws, req) => broker!.handle(createWebSocketStream(ws) as never, req as never));
+        wss.on('connection', (ws, req) => broker!.handle(createWebSocketStream(ws), req));
         await listen(http, settings.wsPort, settings.bind);
       }
       node.log(
@@ -208,7 +209,8 @@ export = (RED: NodeAPI) => {
     });
   }
 
-  RED.nodes.registerType('aedes-broker', AedesBrokerNode as never, {
-    credentials: { username: { type: 'text' }, password: { type: 'password' } },
+  registerNode(RED, 'aedes-broker', AEDES_BROKER_MIGRATIONS, AedesBrokerNode, {
+    username: { type: 'text' },
+    password: { type: 'password' },
   });
 };

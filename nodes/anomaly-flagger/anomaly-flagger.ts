@@ -10,10 +10,10 @@ import {
   type ZScore,
 } from '../core/fleet-anomaly';
 import { failOnBadConfig } from '../shared/config-failure';
-import { migrateConfig } from '../shared/config-migrations';
-import { ANOMALY_FLAGGER_MIGRATIONS } from './migrations';
 import { EventOrderBuffer } from '../core/event-order';
 import { toEpochMs } from '../core/timestamp';
+import { onInput, registerNode } from '../shared/node-handler';
+import { ANOMALY_FLAGGER_MIGRATIONS } from './migrations';
 
 /** Stream mode in event time: blank timeProperty = arrival order, as before. */
 interface StreamTimeConfig {
@@ -99,7 +99,7 @@ export = (RED: NodeAPI) => {
     let stream: StreamAnomalyDetector;
     let time: StreamTime;
     try {
-      settings = parseAllSettings(() => parseSettings(migrateConfig(config, ANOMALY_FLAGGER_MIGRATIONS)));
+      settings = parseAllSettings(() => parseSettings(config));
       time = parseStreamTime(config);
       const saved = settings.mode === 'stream' ? loadState<StreamAnomalyState>(node) : undefined;
       stream = new StreamAnomalyDetector(settings.sigmas, settings.windowSize, settings.minCount, saved);
@@ -217,9 +217,7 @@ export = (RED: NodeAPI) => {
           )
         : undefined;
 
-    node.on('input', (input, nodeSend, done: Done) => {
-      const msg = input as Msg;
-      const send = nodeSend as Send;
+    onInput(node, (msg, send, done) => {
       if (msg.reset) {
         const key = readKey(readMsgPath(RED, msg, settings.keyProperty));
         stream.reset(key ? key : undefined);
@@ -245,5 +243,5 @@ export = (RED: NodeAPI) => {
     });
   }
 
-  RED.nodes.registerType('anomaly-flagger', AnomalyFlaggerNode);
+  registerNode(RED, 'anomaly-flagger', ANOMALY_FLAGGER_MIGRATIONS, AnomalyFlaggerNode);
 };

@@ -1,6 +1,7 @@
 /**
- * anomaly-flagger's saved-config history. The editor's copy of these steps is in
- * anomaly-flagger.html (`migrateAnomalyFlagger`): keep the two in step.
+ * anomaly-flagger's saved-config history, applied at construction (nodes/shared/node-handler.ts)
+ * and, from the same compiled steps, in the editor (resources/config-migrations.js). Each `up`
+ * is self-contained (no imports): the build copies its source into the editor script.
  */
 import type { ConfigMigration } from '../shared/config-migrations';
 

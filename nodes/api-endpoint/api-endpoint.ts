@@ -8,8 +8,10 @@ import https from 'node:https';
 import { TokenBucket } from '../core/token-bucket';
 import { expandEnv, joinUrl, redact, withQueryParam } from '../core/api-targets';
 import { configNumber } from '../shared/config-number';
-import type { Node, NodeAPI, NodeDef } from '../shared/node-red-types';
+import { credentialsOf, nodeSetting, type NodeAPI, type NodeDef } from '../shared/node-red-types';
 import type { ApiEndpoint } from './api-endpoint-types';
+import { registerNode } from '../shared/node-handler';
+import { API_ENDPOINT_MIGRATIONS } from './migrations';
 
 interface ApiEndpointConfig extends NodeDef {
   baseUrl: string;
@@ -54,9 +56,8 @@ function parseHeaders(text: string | undefined, what: string, lookup: Lookup) {
 export = (RED: NodeAPI) => {
   function ApiEndpointNode(this: ApiEndpoint, config: ApiEndpointConfig) {
     RED.nodes.createNode(this, config);
-    const credentials = (this as unknown as { credentials?: ApiEndpointCredentials }).credentials ?? {};
-    const util = RED.util as unknown as { getSetting(node: Node, name: string): string | undefined };
-    const lookup: Lookup = (name) => util.getSetting(this, name) ?? process.env[name];
+    const credentials = credentialsOf<ApiEndpointCredentials>(this);
+    const lookup: Lookup = (name) => nodeSetting(RED, this, name) ?? process.env[name];
 
     let configError: string | undefined;
     const number = (
@@ -140,7 +141,8 @@ export = (RED: NodeAPI) => {
     });
   }
 
-  RED.nodes.registerType('api-endpoint', ApiEndpointNode as never, {
-    credentials: { apiKey: { type: 'password' }, secretHeaders: { type: 'password' } },
+  registerNode(RED, 'api-endpoint', API_ENDPOINT_MIGRATIONS, ApiEndpointNode, {
+    apiKey: { type: 'password' },
+    secretHeaders: { type: 'password' },
   });
 };

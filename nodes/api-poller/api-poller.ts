@@ -20,10 +20,12 @@ import { configNumber, parseAllSettings } from '../shared/config-number';
 import { loadState, saveState } from '../shared/node-state';
 import { DEFAULT_MAX_FUTURE_MS } from '../core/event-time';
 import { clockTime, showStatus } from '../shared/status';
-import type { Done, Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
+import { nodeSetting, type Msg, type Node, type NodeAPI, type NodeDef } from '../shared/node-red-types';
 import type { ApiEndpoint } from '../api-endpoint/api-endpoint-types';
 import { PollLoop, type Schedule } from './poll-loop';
 import { failOnBadConfig } from '../shared/config-failure';
+import { onInput, registerNode } from '../shared/node-handler';
+import { API_POLLER_MIGRATIONS } from './migrations';
 
 interface ApiPollerConfig extends NodeDef {
   endpoint: string;
@@ -53,9 +55,8 @@ export = (RED: NodeAPI) => {
     RED.nodes.createNode(this, config);
     const node = this;
     const endpoint = RED.nodes.getNode(config.endpoint) as ApiEndpoint | null;
-    const util = RED.util as unknown as { getSetting(node: Node, name: string): string | undefined };
     const lookup = (name: string) =>
-      withDataDirDefault(name, util.getSetting(node, name) ?? process.env[name]);
+      withDataDirDefault(name, nodeSetting(RED, node, name) ?? process.env[name]);
     let s: ReturnType<typeof parseSettings>;
     try {
       if (!endpoint) throw new Error('no api-endpoint selected (choose or add one in the node)');
@@ -176,8 +177,7 @@ export = (RED: NodeAPI) => {
       loop.start();
     }
 
-    node.on('input', (input, _send, done: Done) => {
-      const msg = input as Msg;
+    onInput(node, (msg, _send, done) => {
       if (msg.reset) {
         dedupe.reset();
         saveState(node, dedupe.toJSON());
@@ -246,5 +246,5 @@ export = (RED: NodeAPI) => {
     };
   }
 
-  RED.nodes.registerType('api-poller', ApiPollerNode as never);
+  registerNode(RED, 'api-poller', API_POLLER_MIGRATIONS, ApiPollerNode);
 };

@@ -18,8 +18,10 @@ import { configNumber } from '../shared/config-number';
 import { readKey, readMsgPath } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
 import { showStatus } from '../shared/status';
-import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import type { Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
 import { failOnBadConfig } from '../shared/config-failure';
+import { onInput, registerNode } from '../shared/node-handler';
+import { CARBON_FOOTPRINT_MIGRATIONS } from './migrations';
 
 interface CarbonFootprintConfig extends NodeDef {
   keyProperty: string;
@@ -73,11 +75,7 @@ export = (RED: NodeAPI) => {
         const topic = topicTemplate.replace('{asset}', day.assetId);
         const rowMsgs = day.rows.map((row) => ({ topic, payload: { time: row.start, ...row } }) as Msg);
         const points = day.rows.map((row) => footprintPoint(day.assetId, row));
-        send([
-          rowMsgs as unknown as Msg,
-          { topic: day.assetId, date: day.date, payload: points } as Msg,
-          null,
-        ]);
+        send([rowMsgs, { topic: day.assetId, date: day.date, payload: points } as Msg, null]);
         daysOut++;
       }
       if (days.length > 0) showStatus(node, 'ok', `${daysOut} asset-days`);
@@ -96,9 +94,7 @@ export = (RED: NodeAPI) => {
       showStatus(node, 'busy', `asking ${missing.length} day${missing.length > 1 ? 's' : ''}`);
     }
 
-    node.on('input', (input, nodeSend, done: Done) => {
-      const msg = input as Msg;
-      const send = nodeSend as Send;
+    onInput(node, (msg, send, done) => {
       if (msg.reset) {
         join = new FootprintJoin(keepDays);
         asked.clear();
@@ -143,5 +139,5 @@ export = (RED: NodeAPI) => {
       done();
     });
   }
-  RED.nodes.registerType('carbon-footprint', CarbonFootprintNode);
+  registerNode(RED, 'carbon-footprint', CARBON_FOOTPRINT_MIGRATIONS, CarbonFootprintNode);
 };

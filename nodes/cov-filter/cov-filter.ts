@@ -12,8 +12,10 @@ import { configNumber, parseAllSettings } from '../shared/config-number';
 import { msgPathReader, readKey, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
 import { compactCount, showStatus } from '../shared/status';
-import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import type { Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
 import { failOnBadConfig } from '../shared/config-failure';
+import { onInput, registerNode } from '../shared/node-handler';
+import { COV_FILTER_MIGRATIONS } from './migrations';
 
 interface CovFilterConfig extends NodeDef {
   property?: string;
@@ -99,9 +101,7 @@ export = (RED: NodeAPI) => {
       }
     };
 
-    this.on('input', (input, nodeSend, done: Done) => {
-      const msg = input as Msg;
-      const send = nodeSend as Send;
+    onInput(this, (msg, send, done) => {
       const key = readKey(readKeyValue(msg));
       const nowMs = Date.now();
       if (msg.reset || msg.flush) {
@@ -163,5 +163,5 @@ export = (RED: NodeAPI) => {
       done();
     });
   }
-  RED.nodes.registerType('cov-filter', CovFilterNode);
+  registerNode(RED, 'cov-filter', COV_FILTER_MIGRATIONS, CovFilterNode);
 };

@@ -12,8 +12,10 @@ import { configNumber, parseAllSettings } from '../shared/config-number';
 import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
 import { compactCount, showStatus, countOf } from '../shared/status';
-import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import type { Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
 import { failOnBadConfig } from '../shared/config-failure';
+import { onInput, registerNode } from '../shared/node-handler';
+import { COV_RESAMPLER_MIGRATIONS } from './migrations';
 
 interface CovResamplerConfig extends NodeDef {
   property?: string;
@@ -140,9 +142,7 @@ export = (RED: NodeAPI) => {
       saveState(this, state);
     };
 
-    this.on('input', (input, nodeSend, done: Done) => {
-      const msg = input as Msg;
-      const send = nodeSend as Send;
+    onInput(this, (msg, send, done) => {
       const nowMs = Date.now();
       const key = readKey(readMsgPath(RED, msg, keyProperty));
       // Every bad msg fails through done(err), so a Catch node sees each one.
@@ -244,5 +244,5 @@ export = (RED: NodeAPI) => {
       done();
     });
   }
-  RED.nodes.registerType('cov-resampler', CovResamplerNode);
+  registerNode(RED, 'cov-resampler', COV_RESAMPLER_MIGRATIONS, CovResamplerNode);
 };

@@ -16,6 +16,8 @@ import {
   type FileReport,
 } from './csv-file-run';
 import { failOnBadConfig } from '../shared/config-failure';
+import { onInput, registerNode } from '../shared/node-handler';
+import { CSV_SOURCE_MIGRATIONS } from './migrations';
 
 interface CsvSourceConfig extends NodeDef {
   path: string;
@@ -186,8 +188,7 @@ export = (RED: NodeAPI) => {
       });
     }
 
-    node.on('input', (input, _send, done: Done) => {
-      const msg = input as Msg;
+    onInput(node, (msg, _send, done) => {
       if (typeof msg.filename === 'string' && msg.filename.trim() !== '') {
         const pattern = expandVariablesSafe(msg.filename.trim(), lookup);
         return enqueue(async () => (await matchFiles(pattern)).map((path) => ({ path })), msg, done);
@@ -272,7 +273,7 @@ export = (RED: NodeAPI) => {
     });
   }
 
-  RED.nodes.registerType('csv-source', CsvSourceNode);
+  registerNode(RED, 'csv-source', CSV_SOURCE_MIGRATIONS, CsvSourceNode);
 };
 
 async function fingerprint(path: string): Promise<string> {

@@ -12,6 +12,7 @@ import {
   type HttpQueryRequest,
 } from '../shared/http-query-request';
 import type { NodeAPI, NodeDef } from '../shared/node-red-types';
+import { FOOTPRINT_REQUEST_MIGRATIONS } from './migrations';
 
 interface FootprintRequestConfig extends NodeDef {
   measurement: string;
@@ -56,6 +57,7 @@ function planRequest({ params, query }: HttpQueryRequest, settings: FootprintReq
 export = (RED: NodeAPI) =>
   registerHttpQueryRequest(RED, {
     type: 'footprint-request',
+    migrations: FOOTPRINT_REQUEST_MIGRATIONS,
     infoProperty: 'footprintQuery',
     parseSettings,
     plan: planRequest,

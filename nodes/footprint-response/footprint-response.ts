@@ -13,6 +13,7 @@ import {
 import { objectRows } from '../shared/http-reply';
 import { registerHttpQueryResponse, type HttpQueryReply } from '../shared/http-query-response';
 import type { NodeAPI } from '../shared/node-red-types';
+import { FOOTPRINT_RESPONSE_MIGRATIONS } from './migrations';
 
 function footprintReply(rawInfo: unknown, payload: unknown): HttpQueryReply | Error {
   const info = rawInfo as FootprintQueryInfo | undefined;
@@ -36,6 +37,7 @@ function footprintReply(rawInfo: unknown, payload: unknown): HttpQueryReply | Er
 export = (RED: NodeAPI) =>
   registerHttpQueryResponse(RED, {
     type: 'footprint-response',
+    migrations: FOOTPRINT_RESPONSE_MIGRATIONS,
     infoProperty: 'footprintQuery',
     reply: footprintReply,
   });

@@ -12,9 +12,11 @@ import {
 import { configNumber, parseAllSettings } from '../shared/config-number';
 import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
-import type { Done, Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
+import type { Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
 import { showStatus } from '../shared/status';
 import { failOnBadConfig } from '../shared/config-failure';
+import { onInput, registerNode } from '../shared/node-handler';
+import { FORECASTER_MIGRATIONS } from './migrations';
 
 interface ForecasterConfig extends NodeDef {
   model?: string;
@@ -208,66 +210,58 @@ export = (RED: NodeAPI) => {
       }
     };
 
-    this.on('input', (input, nodeSend, done: Done) => {
-      const msg = input as Msg;
-      const send = nodeSend as (msgs: (Msg | Msg[] | null)[]) => void;
-      try {
-        const key = readKey(readMsgPath(RED, msg, settings.keyProperty));
-        if (msg.reset) {
-          if (key) streams.delete(key);
-          else streams.clear();
-          persist();
-          showStatus(this, 'idle', 'reset');
-          return done();
-        }
-        if (msg.retrain) {
-          const trained = retrain(key || undefined);
-          showStatus(this, 'ok', `retrained ${trained}`);
-          return done();
-        }
-        if (msg.flush && msg.payload === undefined) {
-          flushKeys(send, key || undefined);
-          return done();
-        }
-        if (key === undefined) throw new Error(`msg.${settings.keyProperty} must be a string or number key`);
-        const value = readNumber(readMsgPath(RED, msg, settings.property), `msg.${settings.property}`);
-        if (!value.ok) throw new Error(value.reason);
-        const nowMs = Date.now();
-        let timeMs = nowMs;
-        if (settings.timeProperty) {
-          const raw = readMsgPath(RED, msg, settings.timeProperty);
-          const t = toEpochMs(raw);
-          if (t === undefined) {
-            throw new Error(
-              `msg.${settings.timeProperty} ${raw === undefined ? 'is missing' : `"${String(raw)}" is not a time`}` +
-                ' (send epoch ms or ISO-8601, or clear Time property to use arrival time)',
-            );
-          }
-          timeMs = t;
-        }
-        let stream = streams.get(key);
-        if (!stream) {
-          stream = new ForecastStream(settings);
-          streams.set(key, stream);
-        }
-        const admission = stream.admit(timeMs, nowMs);
-        if (!admission.ok)
-          throw new Error(`${admission.reason}; raise maxFutureSeconds if the clocks differ`);
-        lastArrival.set(key, nowMs);
-        const out = forecastMsgs(key, stream, stream.add(timeMs, value.value));
-        if (msg.flush) {
-          const [forecasts, accuracies] = forecastMsgs(key, stream, stream.flush());
-          out[0].push(...forecasts);
-          out[1].push(...accuracies);
-        }
-        persist(key);
-        if (stream.heldCount > 0 && out[0].length === 0) showStatus(this, 'busy', `held ${stream.heldCount}`);
-        sendAll(send, out);
-        done();
-      } catch (err) {
-        showStatus(this, 'warn', 'bad input');
-        done(err as Error);
+    onInput(this, (msg, send, done) => {
+      const key = readKey(readMsgPath(RED, msg, settings.keyProperty));
+      if (msg.reset) {
+        if (key) streams.delete(key);
+        else streams.clear();
+        persist();
+        showStatus(this, 'idle', 'reset');
+        return done();
       }
+      if (msg.retrain) {
+        const trained = retrain(key || undefined);
+        showStatus(this, 'ok', `retrained ${trained}`);
+        return done();
+      }
+      if (msg.flush && msg.payload === undefined) {
+        flushKeys(send, key || undefined);
+        return done();
+      }
+      if (key === undefined) throw new Error(`msg.${settings.keyProperty} must be a string or number key`);
+      const value = readNumber(readMsgPath(RED, msg, settings.property), `msg.${settings.property}`);
+      if (!value.ok) throw new Error(value.reason);
+      const nowMs = Date.now();
+      let timeMs = nowMs;
+      if (settings.timeProperty) {
+        const raw = readMsgPath(RED, msg, settings.timeProperty);
+        const t = toEpochMs(raw);
+        if (t === undefined) {
+          throw new Error(
+            `msg.${settings.timeProperty} ${raw === undefined ? 'is missing' : `"${String(raw)}" is not a time`}` +
+              ' (send epoch ms or ISO-8601, or clear Time property to use arrival time)',
+          );
+        }
+        timeMs = t;
+      }
+      let stream = streams.get(key);
+      if (!stream) {
+        stream = new ForecastStream(settings);
+        streams.set(key, stream);
+      }
+      const admission = stream.admit(timeMs, nowMs);
+      if (!admission.ok) throw new Error(`${admission.reason}; raise maxFutureSeconds if the clocks differ`);
+      lastArrival.set(key, nowMs);
+      const out = forecastMsgs(key, stream, stream.add(timeMs, value.value));
+      if (msg.flush) {
+        const [forecasts, accuracies] = forecastMsgs(key, stream, stream.flush());
+        out[0].push(...forecasts);
+        out[1].push(...accuracies);
+      }
+      persist(key);
+      if (stream.heldCount > 0 && out[0].length === 0) showStatus(this, 'busy', `held ${stream.heldCount}`);
+      sendAll(send, out);
+      done();
     });
 
     // The one use of the wall clock: samples held for the lateness of a key that went
@@ -292,5 +286,5 @@ export = (RED: NodeAPI) => {
       done();
     });
   }
-  RED.nodes.registerType('forecaster', ForecasterNode);
+  registerNode(RED, 'forecaster', FORECASTER_MIGRATIONS, ForecasterNode);
 };

@@ -14,6 +14,8 @@ import {
   type InfluxConnectionNode,
 } from '../shared/influx-connection-settings';
 import { useNodeRedSettings } from '../shared/node-state';
+import { registerNode } from '../shared/node-handler';
+import { INFLUX_CONNECTION_MIGRATIONS } from './migrations';
 
 export = (RED: NodeAPI) => {
   useNodeRedSettings(RED);
@@ -30,7 +32,9 @@ export = (RED: NodeAPI) => {
     this.configured = isConfiguredUrl(this.settings.url);
     this.createClient = () => (this.configured ? new InfluxHttp(this.settings) : undefined);
   }
-  RED.nodes.registerType('influx-connection', InfluxConnection as never, {
-    credentials: { username: { type: 'text' }, password: { type: 'password' }, token: { type: 'password' } },
+  registerNode(RED, 'influx-connection', INFLUX_CONNECTION_MIGRATIONS, InfluxConnection, {
+    username: { type: 'text' },
+    password: { type: 'password' },
+    token: { type: 'password' },
   });
 };

@@ -3,13 +3,15 @@
  * by the server (InfluxQL `params`) or written as Flux literals by the official client;
  * never concatenated into the query text (docs/adr/0025). Rows out as an array.
  */
-import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import type { Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
 import { missingConnection, type InfluxConnectionNode } from '../shared/influx-connection-settings';
 import { failEveryMsg } from '../shared/config-failure';
 import type { InfluxHttp } from '../shared/influx-http';
 import { showStatus, clockTime, compactCount } from '../shared/status';
 import { fluxWithParams, influxqlParams, readParams } from '../core/query-params';
 import { useNodeRedSettings } from '../shared/node-state';
+import { onInput, registerNode } from '../shared/node-handler';
+import { INFLUX_QUERY_MIGRATIONS } from './migrations';
 
 interface InfluxQueryConfig extends NodeDef {
   connection: string;
@@ -31,8 +33,7 @@ export = (RED: NodeAPI) => {
     const v2 = connection.settings.apiVersion === 'v2';
     showStatus(node, client ? 'idle' : 'warn', client ? 'ready' : 'not configured');
 
-    node.on('input', (input, send, done: Done) => {
-      const msg = input as Msg;
+    onInput(node, (msg, send, done) => {
       const query = configuredQuery || (typeof msg.query === 'string' ? msg.query.trim() : '');
       if (!query) return done(new Error('no query: set one in the node or send msg.query'));
       if (!client)
@@ -81,5 +82,5 @@ export = (RED: NodeAPI) => {
       done();
     });
   }
-  RED.nodes.registerType('influx-query', InfluxQueryNode);
+  registerNode(RED, 'influx-query', INFLUX_QUERY_MIGRATIONS, InfluxQueryNode);
 };

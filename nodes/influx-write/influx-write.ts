@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import type { Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
 import { missingConnection, type InfluxConnectionNode } from '../shared/influx-connection-settings';
 import {
   CREATE_DATABASES,
@@ -27,6 +27,8 @@ import {
   type FieldType,
 } from '../core/partial-write';
 import { useNodeRedSettings } from '../shared/node-state';
+import { onInput, registerNode } from '../shared/node-handler';
+import { INFLUX_WRITE_MIGRATIONS } from './migrations';
 
 interface InfluxWriteConfig extends NodeDef {
   connection: string;
@@ -263,8 +265,7 @@ export = (RED: NodeAPI) => {
           'points wait in the disk buffer',
       );
 
-    node.on('input', (input, send, done: Done) => {
-      const msg = input as Msg;
+    onInput(node, (msg, send, done) => {
       if (msg.flush === true && msg.payload === undefined) {
         writer.flush();
         return done();
@@ -306,5 +307,5 @@ export = (RED: NodeAPI) => {
         .then(() => done());
     });
   }
-  RED.nodes.registerType('influx-write', InfluxWriteNode);
+  registerNode(RED, 'influx-write', INFLUX_WRITE_MIGRATIONS, InfluxWriteNode);
 };

@@ -14,8 +14,10 @@ import { configNumber, parseAllSettings } from '../shared/config-number';
 import { msgPathReader, readKey, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
 import { compactCount, showStatus, countOf } from '../shared/status';
-import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import type { Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
 import { failOnBadConfig } from '../shared/config-failure';
+import { onInput, registerNode } from '../shared/node-handler';
+import { MOVING_WINDOW_MIGRATIONS } from './migrations';
 
 interface MovingWindowConfig extends NodeDef {
   property?: string;
@@ -24,7 +26,7 @@ interface MovingWindowConfig extends NodeDef {
   windowSeconds?: string | number;
   hopSeconds?: string | number;
   countWindow?: string | number;
-  aggregates?: Aggregate[] | string;
+  aggregates?: Aggregate[];
   latenessSeconds?: string | number;
   idleSeconds?: string | number;
   maxFutureSeconds?: string | number;
@@ -67,9 +69,10 @@ function parseSettings(config: MovingWindowConfig): MovingWindowSettings {
   // With arrival time the wall clock is the event time, so a quiet key follows it at once.
   const idleDefault = timeProperty ? 60 : 0;
   const idleMs = configNumber(config.idleSeconds, 'idleSeconds', idleDefault, { min: 0 }) * 1000;
-  const raw =
-    typeof config.aggregates === 'string' ? config.aggregates.split(',') : (config.aggregates ?? ['mean']);
-  const aggregates = raw.map((a) => String(a).trim()).filter((a) => a !== '') as Aggregate[];
+  // Text aggregates ("mean,max", the first release) are lifted to a list by migrations.ts.
+  const aggregates = (config.aggregates ?? ['mean'])
+    .map((a) => String(a).trim())
+    .filter((a) => a !== '') as Aggregate[];
   for (const a of aggregates) {
     if (!AGGREGATES.includes(a))
       throw new Error(`aggregate "${a}" is unknown (use ${AGGREGATES.join(', ')})`);
@@ -198,9 +201,7 @@ export = (RED: NodeAPI) => {
       if (closed.length > 0) this.send([closed.map((w) => toMsg(w)), null]);
     };
 
-    this.on('input', (input, nodeSend, done: Done) => {
-      const msg = input as Msg;
-      const send = nodeSend as Send;
+    onInput(this, (msg, send, done) => {
       const key = readKey(readKeyValue(msg));
       if (msg.reset || msg.flush) {
         if (msg.flush) emit(windows.flush(key || undefined));
@@ -292,5 +293,5 @@ export = (RED: NodeAPI) => {
       done();
     });
   }
-  RED.nodes.registerType('moving-window', MovingWindowNode);
+  registerNode(RED, 'moving-window', MOVING_WINDOW_MIGRATIONS, MovingWindowNode);
 };

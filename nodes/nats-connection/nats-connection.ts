@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { connect, type ConnectionOptions, type NatsConnection } from 'nats';
 import type { NodeAPI, NodeDef } from '../shared/node-red-types';
 import type { NatsConnectionNode } from './nats-streams';
+import { registerNode } from '../shared/node-handler';
+import { NATS_CONNECTION_MIGRATIONS } from './migrations';
 
 interface NatsConnectionConfig extends NodeDef {
   servers?: string;
@@ -82,7 +84,9 @@ export = (RED: NodeAPI) => {
         .finally(() => done());
     });
   }
-  RED.nodes.registerType('nats-connection', NatsConnectionConfigNode as never, {
-    credentials: { user: { type: 'text' }, password: { type: 'password' }, token: { type: 'password' } },
+  registerNode(RED, 'nats-connection', NATS_CONNECTION_MIGRATIONS, NatsConnectionConfigNode, {
+    user: { type: 'text' },
+    password: { type: 'password' },
+    token: { type: 'password' },
   });
 };

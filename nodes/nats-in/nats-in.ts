@@ -13,6 +13,8 @@ import type { Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
 import { compactCount, showStatus } from '../shared/status';
 import type { StreamSample } from './stream-sample';
 import { WorkerGroup, type WorkerGroupSettings } from './worker-group';
+import { registerNode } from '../shared/node-handler';
+import { NATS_IN_MIGRATIONS } from './migrations';
 
 interface NatsInConfig extends NodeDef {
   connection?: string;
@@ -152,5 +154,5 @@ export = (RED: NodeAPI) => {
         .finally(() => done());
     });
   }
-  RED.nodes.registerType('nats-in', NatsInNode);
+  registerNode(RED, 'nats-in', NATS_IN_MIGRATIONS, NatsInNode);
 };

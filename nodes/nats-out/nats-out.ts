@@ -9,8 +9,10 @@ import type { JetStreamClient } from 'nats';
 import { publishUntilAcked } from '../nats-connection/js-publish';
 import type { NatsConnectionNode } from '../nats-connection/nats-streams';
 import { failOnBadConfig } from '../shared/config-failure';
-import type { Done, Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
+import type { Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
 import { compactCount, showStatus } from '../shared/status';
+import { onInput, registerNode } from '../shared/node-handler';
+import { NATS_OUT_MIGRATIONS } from './migrations';
 
 interface NatsOutConfig extends NodeDef {
   connection?: string;
@@ -62,8 +64,7 @@ export = (RED: NodeAPI) => {
     });
     if (!connection?.configured) showStatus(this, 'idle', 'off: no servers');
 
-    this.on('input', (input, _send, done: Done) => {
-      const msg = input as Msg;
+    onInput(this, (msg, _send, done) => {
       void (async () => {
         if (!connection?.configured)
           throw new Error('no NATS servers set in the connection (GRIDFLOW_NATS_URL)');
@@ -93,5 +94,5 @@ export = (RED: NodeAPI) => {
       );
     });
   }
-  RED.nodes.registerType('nats-out', NatsOutNode);
+  registerNode(RED, 'nats-out', NATS_OUT_MIGRATIONS, NatsOutNode);
 };

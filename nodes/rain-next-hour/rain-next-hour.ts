@@ -6,8 +6,10 @@ import { rainNextHour } from '../core/rain-next-hour';
 import { configNumber } from '../shared/config-number';
 import { readMsgPath } from '../shared/msg-property';
 import { showStatus } from '../shared/status';
-import type { Done, Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
+import type { Node, NodeAPI, NodeDef } from '../shared/node-red-types';
 import { failOnBadConfig } from '../shared/config-failure';
+import { onInput, registerNode } from '../shared/node-handler';
+import { RAIN_NEXT_HOUR_MIGRATIONS } from './migrations';
 
 interface RainNextHourConfig extends NodeDef {
   property: string;
@@ -34,8 +36,7 @@ export = (RED: NodeAPI) => {
     const unit = config.unit === 'mm' ? 'mm' : 'mm/h';
     showStatus(node, 'idle', 'waiting for data');
 
-    node.on('input', (input, send, done: Done) => {
-      const msg = input as Msg;
+    onInput(node, (msg, send, done) => {
       const result = rainNextHour(readMsgPath(RED, msg, property), { horizonMinutes, unit });
       if (!result.ok) {
         showStatus(node, 'warn', 'bad response');
@@ -47,5 +48,5 @@ export = (RED: NodeAPI) => {
       done();
     });
   }
-  RED.nodes.registerType('rain-next-hour', RainNextHourNode as never);
+  registerNode(RED, 'rain-next-hour', RAIN_NEXT_HOUR_MIGRATIONS, RainNextHourNode);
 };

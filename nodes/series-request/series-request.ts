@@ -24,6 +24,7 @@ import {
   type HttpQueryRequest,
 } from '../shared/http-query-request';
 import type { NodeAPI, NodeDef } from '../shared/node-red-types';
+import { SERIES_REQUEST_MIGRATIONS } from './migrations';
 
 interface SeriesRequestConfig extends NodeDef {
   measurement: string;
@@ -127,6 +128,7 @@ function planRequest(
 export = (RED: NodeAPI) =>
   registerHttpQueryRequest(RED, {
     type: 'series-request',
+    migrations: SERIES_REQUEST_MIGRATIONS,
     infoProperty: 'seriesQuery',
     parseSettings: (config: SeriesRequestConfig) => parseSettings(config),
     plan: planRequest,

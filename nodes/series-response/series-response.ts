@@ -14,6 +14,7 @@ import {
 import { objectRows } from '../shared/http-reply';
 import { registerHttpQueryResponse, type HttpQueryReply } from '../shared/http-query-response';
 import type { NodeAPI } from '../shared/node-red-types';
+import { SERIES_RESPONSE_MIGRATIONS } from './migrations';
 
 interface MultiInfo {
   kind: 'multi';
@@ -79,6 +80,7 @@ function seriesReply(rawInfo: unknown, payload: unknown): HttpQueryReply | Error
 export = (RED: NodeAPI) =>
   registerHttpQueryResponse(RED, {
     type: 'series-response',
+    migrations: SERIES_RESPONSE_MIGRATIONS,
     infoProperty: 'seriesQuery',
     reply: seriesReply,
   });

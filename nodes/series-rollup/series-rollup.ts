@@ -12,7 +12,9 @@ import { configNumber, parseAllSettings } from '../shared/config-number';
 import { clearRollupWatermark, setRollupWatermark } from '../shared/rollup-progress';
 import { failOnBadConfig } from '../shared/config-failure';
 import { compactCount, showStatus, countOf } from '../shared/status';
-import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import type { Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
+import { onInput, registerNode } from '../shared/node-handler';
+import { SERIES_ROLLUP_MIGRATIONS } from './migrations';
 
 interface SeriesRollupConfig extends NodeDef {
   levels?: string;
@@ -161,9 +163,7 @@ export = (RED: NodeAPI) => {
       return { good, bad: points.length - good };
     };
 
-    node.on('input', (input, nodeSend, done: Done) => {
-      const msg = input as Msg;
-      const send = nodeSend as Send;
+    onInput(node, (msg, send, done) => {
       if (msg.reset === true) {
         rollup.reset();
         forgetAll();
@@ -199,5 +199,5 @@ export = (RED: NodeAPI) => {
       done();
     });
   }
-  RED.nodes.registerType('series-rollup', SeriesRollupNode);
+  registerNode(RED, 'series-rollup', SERIES_ROLLUP_MIGRATIONS, SeriesRollupNode);
 };

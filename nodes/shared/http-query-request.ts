@@ -8,7 +8,9 @@ import { parseAllSettings } from './config-number';
 import { failOnBadConfig } from './config-failure';
 import { httpRequestParts, setReply, type HttpRequestParts } from './http-reply';
 import { showStatus } from './status';
-import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from './node-red-types';
+import type { ConfigMigration } from './config-migrations';
+import { onInput, registerNode } from './node-handler';
+import type { Node, NodeAPI, NodeDef } from './node-red-types';
 
 /** A request as the plan sees it: route params and query, and whether it came from `http in`. */
 export interface HttpQueryRequest extends HttpRequestParts {
@@ -21,6 +23,7 @@ export type HttpQueryPlan =
 
 export interface HttpQueryRequestNode<Config extends NodeDef, Settings> {
   type: string;
+  migrations: readonly ConfigMigration[];
   /** The msg property the response node reads the plan's `info` from. */
   infoProperty: string;
   /** Config → settings; throws on bad settings (the node then fails every msg, see failOnBadConfig). */
@@ -46,9 +49,7 @@ export function registerHttpQueryRequest<Config extends NodeDef, Settings>(
     let refused = 0;
     showStatus(node, 'idle', 'ready');
 
-    node.on('input', (input, nodeSend, done: Done) => {
-      const msg = input as Msg;
-      const send = nodeSend as Send;
+    onInput(node, (msg, send, done) => {
       const plan = spec.plan({ ...httpRequestParts(msg), fromHttp: !!msg.req }, settings);
       if (!plan.ok) {
         refused++;
@@ -65,5 +66,5 @@ export function registerHttpQueryRequest<Config extends NodeDef, Settings>(
       done();
     });
   }
-  RED.nodes.registerType(spec.type, HttpQueryRequestNode);
+  registerNode(RED, spec.type, spec.migrations, HttpQueryRequestNode);
 }

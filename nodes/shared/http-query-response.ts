@@ -6,7 +6,9 @@
  */
 import { caughtError, setDatabaseErrorReply, setReply } from './http-reply';
 import { showStatus } from './status';
-import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from './node-red-types';
+import type { ConfigMigration } from './config-migrations';
+import { onInput, registerNode } from './node-handler';
+import type { Node, NodeAPI, NodeDef } from './node-red-types';
 
 export interface HttpQueryReply {
   status: number;
@@ -16,6 +18,7 @@ export interface HttpQueryReply {
 
 export interface HttpQueryResponseNode {
   type: string;
+  migrations: readonly ConfigMigration[];
   /** The msg property the request node left its `info` in. */
   infoProperty: string;
   /** The answer for the rows in `payload`, or why this msg cannot be answered (→ done(err)). */
@@ -29,9 +32,7 @@ export function registerHttpQueryResponse(RED: NodeAPI, spec: HttpQueryResponseN
     let answered = 0;
     let missing = 0;
     showStatus(node, 'idle', 'ready');
-    node.on('input', (input, nodeSend, done: Done) => {
-      const msg = input as Msg;
-      const send = nodeSend as Send;
+    onInput(node, (msg, send, done) => {
       const failure = caughtError(msg); // from the Catch node on influx-query
       if (failure) {
         const reply = setDatabaseErrorReply(msg, failure);
@@ -53,5 +54,5 @@ export function registerHttpQueryResponse(RED: NodeAPI, spec: HttpQueryResponseN
       done();
     });
   }
-  RED.nodes.registerType(spec.type, HttpQueryResponseNode);
+  registerNode(RED, spec.type, spec.migrations, HttpQueryResponseNode);
 }

@@ -1,4 +1,4 @@
-import type { Done, Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
+import type { Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
 import { showStatus, compactCount, countOf } from '../shared/status';
 import { configNumber, parseAllSettings } from '../shared/config-number';
 import { loadState, saveState } from '../shared/node-state';
@@ -11,6 +11,8 @@ import {
 } from '../core/turbine-stats';
 import { DEFAULT_MAD_THRESHOLD, type ImputeMethod } from '../core/turbine-cleaning';
 import { failOnBadConfig } from '../shared/config-failure';
+import { onInput, registerNode } from '../shared/node-handler';
+import { TURBINE_STATS_MIGRATIONS } from './migrations';
 
 interface TurbineStatsConfig extends NodeDef {
   turbineProperty: string;
@@ -112,9 +114,7 @@ export = (RED: NodeAPI) => {
       showStatus(node, rejected > 0 || stats.lateRows > 0 ? 'warn' : open > 0 ? 'busy' : 'ok', text);
     };
 
-    node.on('input', (input, nodeSend, done: Done) => {
-      const msg = input as Msg;
-      const send = nodeSend as Send;
+    onInput(node, (msg, send, done) => {
       if (msg.reset) {
         stats.reset();
         emitted = 0;
@@ -190,5 +190,5 @@ export = (RED: NodeAPI) => {
     });
   }
 
-  RED.nodes.registerType('turbine-stats', TurbineStatsNode);
+  registerNode(RED, 'turbine-stats', TURBINE_STATS_MIGRATIONS, TurbineStatsNode);
 };

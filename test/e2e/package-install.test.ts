@@ -59,6 +59,7 @@ describe('the npm package, packed and installed into a plain Node-RED 4.1 userDi
           `${type}'s locales/en-US/${type}.${ext} is packed`,
         );
     assert.ok(files.includes('resources/gridflow-editor.js'), 'the editor helpers are packed');
+    assert.ok(files.includes('resources/config-migrations.js'), "the editor's config migrations are packed");
     assert.ok(
       files.some((f) => f.startsWith('examples/')),
       'the examples are packed',
@@ -128,6 +129,11 @@ describe('the npm package, packed and installed into a plain Node-RED 4.1 userDi
         await fetch(`http://127.0.0.1:${port}/nodes`, { headers: { Accept: 'text/html' } })
       ).text();
       assert.match(help, /data-help-name="moving-window"/, 'the help comes from locales/en-US');
+      const migrations = await fetch(
+        `http://127.0.0.1:${port}/resources/@gridflow/node-red-gridflow/config-migrations.js`,
+      );
+      assert.equal(migrations.status, 200, 'Node-RED serves the editor script each .html loads');
+      assert.match(await migrations.text(), /GridflowConfigMigrations/);
       await deployEveryExample(
         port,
         join(userDir, 'node_modules', '@gridflow', 'node-red-gridflow'),

@@ -1,0 +1,14 @@
+/**
+ * nats-in's saved-config history, applied at construction (nodes/shared/node-handler.ts) and,
+ * from the same compiled steps, in the editor (resources/config-migrations.js). Each `up`
+ * is self-contained (no imports): the build copies its source into the editor script.
+ */
+import type { ConfigMigration } from '../shared/config-migrations';
+
+export const NATS_IN_MIGRATIONS: readonly ConfigMigration[] = [
+  {
+    // Version 1 = the shape of the first release: flows saved without a version need no change.
+    version: 1,
+    up: (config) => config,
+  },
+];
