@@ -57,6 +57,11 @@ export class WorkerGroup {
     return [...this.owned.keys()].sort((a, b) => a - b);
   }
 
+  /** Stream position each owned partition has folded in. */
+  positions(): Map<number, number> {
+    return new Map([...this.owned].map(([partition, o]) => [partition, o.consumer.seq]));
+  }
+
   consumedCount(): number {
     let n = 0;
     for (const o of this.owned.values()) n += o.consumer.consumed;
