@@ -24,6 +24,8 @@ interface NatsInConfig extends NodeDef {
   hopSeconds?: string | number;
   leaseSeconds?: string | number;
   checkpointSeconds?: string | number;
+  idleSeconds?: string | number;
+  maxKeys?: string | number;
 }
 
 function parseSettings(config: NatsInConfig): WorkerGroupSettings & { replicas: number } {
@@ -39,6 +41,8 @@ function parseSettings(config: NatsInConfig): WorkerGroupSettings & { replicas: 
     replicas: configNumber(config.replicas, 'replicas', 3, { min: 1, integer: true }),
     windowMs: configNumber(config.windowSeconds, 'windowSeconds', 300, { min: 0.001 }) * 1000,
     hopMs: configNumber(config.hopSeconds, 'hopSeconds', 60, { min: 0.001 }) * 1000,
+    idleMs: configNumber(config.idleSeconds, 'idleSeconds', 0, { min: 0 }) * 1000,
+    maxKeys: configNumber(config.maxKeys, 'maxKeys', 100_000, { min: 1, integer: true }),
     leaseMs,
     checkpointMs,
   };

@@ -6,12 +6,14 @@
  * batches flush every second) before the position moves past them; the checkpoint write
  * is the acknowledgement (docs/adr/0100-scale-out-engine.md).
  */
-import type { ConsumerMessages, JetStreamClient, KV } from 'nats';
+import type { ConsumerMessages, JetStreamClient } from 'nats';
 import {
   PartitionWindows,
   type PartitionWindowResult,
+  type PartitionWindowsOptions,
   type PartitionWindowsState,
 } from '../core/partition-windows';
+import type { CheckpointStore } from './checkpoint-store';
 import { INPUT_STREAM, partitionSubject } from '../nats-connection/nats-streams';
 import { parseStreamSample, type StreamSample } from './stream-sample';
 
@@ -23,6 +25,11 @@ export interface PartitionOutput {
   bad(partition: number, seq: number, subject: string, reason: string): void;
   /** The checkpoint could not be written: another worker holds the partition now. */
   lost(partition: number, err: Error): void;
+}
+
+export interface WindowSettings extends PartitionWindowsOptions {
+  windowMs: number;
+  hopMs: number;
 }
 
 export class PartitionConsumer {
@@ -40,17 +47,16 @@ export class PartitionConsumer {
   private constructor(
     readonly partition: number,
     private readonly checkpointKey: string,
-    private readonly checkpoints: KV,
+    private readonly checkpoints: CheckpointStore,
     private readonly output: PartitionOutput,
     state: PartitionWindowsState | undefined,
     revision: number,
-    windowMs: number,
-    hopMs: number,
+    { windowMs, hopMs, ...options }: WindowSettings,
   ) {
     this.windows =
       state && state.windowMs === windowMs && state.hopMs === hopMs
-        ? PartitionWindows.fromJSON(state)
-        : new PartitionWindows(windowMs, hopMs);
+        ? PartitionWindows.fromJSON(state, options)
+        : new PartitionWindows(windowMs, hopMs, options);
     this.checkpointRevision = revision;
     this.writtenSeq = this.windows.seq;
   }
@@ -58,26 +64,21 @@ export class PartitionConsumer {
   /** Restores the partition's checkpoint and starts replaying after its position. */
   static async start(
     js: JetStreamClient,
-    checkpoints: KV,
+    checkpoints: CheckpointStore,
     checkpointKey: string,
     partition: number,
-    windowMs: number,
-    hopMs: number,
+    windows: WindowSettings,
     output: PartitionOutput,
   ): Promise<PartitionConsumer> {
-    const entry = await checkpoints.get(checkpointKey);
-    const live = entry && entry.operation === 'PUT';
-    const state = live ? entry.json<PartitionWindowsState>() : undefined;
-    const revision = entry ? entry.revision : 0;
+    const { state, revision } = await checkpoints.read(checkpointKey);
     const owner = new PartitionConsumer(
       partition,
       checkpointKey,
       checkpoints,
       output,
       state,
-      live ? revision : -revision,
-      windowMs,
-      hopMs,
+      revision,
+      windows,
     );
     const consumer = await js.consumers.get(INPUT_STREAM, {
       filterSubjects: partitionSubject(partition),
@@ -132,10 +133,12 @@ export class PartitionConsumer {
     try {
       // Compare-and-set on the revision we restored or last wrote: a worker that lost
       // the partition cannot overwrite the new owner's checkpoint.
-      this.checkpointRevision =
-        this.checkpointRevision > 0
-          ? await this.checkpoints.update(this.checkpointKey, snapshot.text, this.checkpointRevision)
-          : await this.checkpoints.create(this.checkpointKey, snapshot.text);
+      this.checkpointRevision = await this.checkpoints.write(
+        this.checkpointKey,
+        snapshot.seq,
+        snapshot.text,
+        this.checkpointRevision,
+      );
       this.writtenSeq = snapshot.seq;
     } catch (err) {
       this.output.lost(this.partition, err as Error);

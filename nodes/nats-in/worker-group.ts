@@ -9,6 +9,7 @@
 import type { JetStreamClient, KV } from 'nats';
 import { leaseIsFree, planLeases, type Lease, type LeaseView } from '../core/partition-leases';
 import type { Buckets } from '../nats-connection/nats-streams';
+import { CheckpointStore } from './checkpoint-store';
 import { PartitionConsumer, type PartitionOutput } from './partition-consumer';
 
 export interface WorkerGroupSettings {
@@ -17,8 +18,14 @@ export interface WorkerGroupSettings {
   partitions: number;
   windowMs: number;
   hopMs: number;
+  /** Idle closing by partition event time (0: off), see PartitionWindows. */
+  idleMs?: number;
+  /** Keys per partition (0: unbounded). */
+  maxKeys?: number;
   leaseMs: number;
   checkpointMs: number;
+  /** Checkpoints larger than this go to the object store bucket (default 1 MiB). */
+  checkpointInlineMaxBytes?: number;
 }
 
 interface Owned {
@@ -41,13 +48,20 @@ export class WorkerGroup {
   private closed = false;
   /** Bumped per lease tick: a tick abandoned at its deadline stops at its next step. */
   private tickGeneration = 0;
+  private readonly checkpoints: CheckpointStore;
 
   constructor(
     private readonly js: JetStreamClient,
     private readonly buckets: Buckets,
     readonly settings: WorkerGroupSettings,
     private readonly events: WorkerGroupEvents,
-  ) {}
+  ) {
+    this.checkpoints = new CheckpointStore(
+      buckets.checkpoints,
+      buckets.checkpointObjects,
+      settings.checkpointInlineMaxBytes,
+    );
+  }
 
   get renewMs(): number {
     return Math.max(100, Math.floor(this.settings.leaseMs / 4));
@@ -248,11 +262,10 @@ export class WorkerGroup {
     try {
       const consumer = await PartitionConsumer.start(
         this.js,
-        this.buckets.checkpoints,
+        this.checkpoints,
         this.leaseKey(partition),
         partition,
-        this.settings.windowMs,
-        this.settings.hopMs,
+        this.settings,
         { ...this.events, lost: (p, err) => this.drop(p, `checkpoint refused: ${err.message}`) },
       );
       consumer.validUntilMs = lease.expiresAtMs;
