@@ -6,12 +6,63 @@
  */
 import assert from 'node:assert/strict';
 import type { ObjectStore } from 'nats';
-import { PartitionWindows } from '../../nodes/core/partition-windows';
+import { PartitionWindows, type PartitionWindowResult } from '../../nodes/core/partition-windows';
 import { openBuckets, type Buckets } from '../../nodes/nats-connection/nats-streams';
 import { CheckpointStore } from '../../nodes/nats-in/checkpoint-store';
+import { WorkerGroup } from '../../nodes/nats-in/worker-group';
+import { eventually } from '../harness/eventually';
 import { startTestNatsCluster, type TestNatsCluster } from '../harness/nats-cluster';
 
 const LIMIT = 2048;
+const KEYS = 20;
+const ROUNDS = 240;
+const T0 = Date.parse('2026-01-05T00:00:00Z');
+const resultId = (r: PartitionWindowResult) => `${r.key}@${r.endMs}`;
+
+/** Every window of every key, from one single-process PartitionWindows per key. */
+function referenceWindows(): Map<string, PartitionWindowResult> {
+  const out = new Map<string, PartitionWindowResult>();
+  for (let k = 0; k < KEYS; k++) {
+    const windows = new PartitionWindows(300_000, 60_000);
+    for (let i = 0; i < ROUNDS; i++) {
+      const added = windows.add(`load/k${k}`, T0 + i * 1000, (k * 13 + i) / 8, 0);
+      for (const r of added.ok ? added.results : []) out.set(resultId(r), r);
+    }
+  }
+  return out;
+}
+
+function startGroup(
+  cluster: TestNatsCluster,
+  buckets: Buckets,
+  workerId: string,
+  into: PartitionWindowResult[],
+) {
+  const group = new WorkerGroup(
+    cluster.client.jetstream(),
+    buckets,
+    {
+      group: 'big',
+      workerId,
+      partitions: 8,
+      windowMs: 300_000,
+      hopMs: 60_000,
+      leaseMs: 3000,
+      checkpointMs: 200,
+      checkpointInlineMaxBytes: LIMIT,
+    },
+    {
+      sample: () => undefined,
+      windows: (_p, results) => into.push(...results),
+      bad: (p, seq, subject, reason) => assert.fail(`bad ${p} ${seq} ${subject}: ${reason}`),
+      lost: () => undefined,
+      changed: () => undefined,
+      warn: () => undefined,
+    },
+  );
+  group.start();
+  return group;
+}
 
 function windowsWith(keys: number, seq: number): PartitionWindows {
   const windows = new PartitionWindows(300_000, 60_000);
@@ -78,5 +129,53 @@ describe('nats-in checkpoints over the KV limit (object store, real nats-server)
     assert.equal((await buckets.checkpoints.get(key))!.json<{ seq: number }>().seq, 8_000);
     assert.deepEqual(await objectNames(buckets.checkpointObjects), []);
     assert.deepEqual((await store.read(key)).state, small.toJSON());
+  });
+
+  it('a worker taking over restores partitions from the object store and the results stay exact', async () => {
+    const js = cluster.client.jetstream();
+    const publishRounds = async (from: number, to: number) => {
+      for (let i = from; i < to; i++)
+        for (let k = 0; k < KEYS; k++)
+          await js.publish(
+            `gridflow.in.load.k${k}`,
+            JSON.stringify({ time: T0 + i * 1000, value: (k * 13 + i) / 8 }),
+          );
+    };
+    const expected = referenceWindows();
+    const expectedBy = (beforeRound: number) =>
+      [...expected.values()].filter((r) => r.endMs < T0 + beforeRound * 1000).length;
+    const fromA: PartitionWindowResult[] = [];
+    const a = startGroup(cluster, buckets, 'a', fromA);
+    await publishRounds(0, ROUNDS / 2);
+    await eventually('worker a emitted the first half', 30_000, async () =>
+      fromA.length >= expectedBy(ROUNDS / 2 - 1) ? true : undefined,
+    );
+    const pointers = async () => {
+      let n = 0;
+      for (let p = 0; p < 8; p++)
+        if ((await buckets.checkpoints.get(`big.p${p}`))?.json<{ object?: string }>().object) n++;
+      return n;
+    };
+    await eventually('checkpoints of every partition in the object store', 30_000, async () =>
+      (await pointers()) === (a.ownedPartitions().length || -1) ? true : undefined,
+    );
+    await a.close();
+
+    const fromB: PartitionWindowResult[] = [];
+    const b = startGroup(cluster, buckets, 'b', fromB);
+    try {
+      await publishRounds(ROUNDS / 2, ROUNDS);
+      await eventually('every window emitted', 30_000, async () =>
+        new Set([...fromA, ...fromB].map(resultId)).size >= expectedBy(ROUNDS - 1) ? true : undefined,
+      );
+      assert.ok(fromB.length < expectedBy(ROUNDS - 1), 'b replayed from the checkpoints, not from the start');
+      for (const r of [...fromA, ...fromB]) {
+        const { seq: _s, ...want } = expected.get(resultId(r))!;
+        const { seq: _t, ...got } = r;
+        assert.deepEqual(got, want, resultId(r));
+      }
+    } finally {
+      await b.close();
+    }
   });
 });
