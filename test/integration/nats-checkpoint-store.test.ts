@@ -170,9 +170,8 @@ describe('nats-in checkpoints over the KV limit (object store, real nats-server)
       );
       assert.ok(fromB.length < expectedBy(ROUNDS - 1), 'b replayed from the checkpoints, not from the start');
       for (const r of [...fromA, ...fromB]) {
-        const { seq: _s, ...want } = expected.get(resultId(r))!;
-        const { seq: _t, ...got } = r;
-        assert.deepEqual(got, want, resultId(r));
+        // The closing sample's position differs between the stream and the reference.
+        assert.deepEqual({ ...r, seq: 0 }, { ...expected.get(resultId(r))!, seq: 0 }, resultId(r));
       }
     } finally {
       await b.close();
