@@ -228,7 +228,11 @@ async function aedesRun(): Promise<{ samplesPerSecond: number; cpuUsPerSample: n
   return { samplesPerSecond: TOTAL / seconds, cpuUsPerSample: (cpu.user + cpu.system) / TOTAL };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 export async function run(): Promise<void> {
