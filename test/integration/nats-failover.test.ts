@@ -271,6 +271,7 @@ describe('scale-out on NATS JetStream (3 servers, 2 workers, InfluxDB)', functio
     });
     const faultPublishes: Promise<unknown>[] = [];
     let faultAcked = 0;
+    const faultErrors = new Map<string, number>();
 
     for (let i = MQTT_ROUNDS; i < SAMPLES; i++) {
       if (i === KILL_ROUND) {
@@ -296,7 +297,10 @@ describe('scale-out on NATS JetStream (3 servers, 2 workers, InfluxDB)', functio
               }),
               { qos: 1 },
             )
-            .then(() => faultAcked++),
+            .then(
+              () => faultAcked++,
+              (err: Error) => faultErrors.set(err.message, (faultErrors.get(err.message) ?? 0) + 1),
+            ),
         );
       if (process.env.GRIDFLOW_TEST_TRACE && i % 50 === 0)
         console.error(`round ${i} ${new Date().toISOString()} stream ${await streamCount()}`);
@@ -371,6 +375,9 @@ describe('scale-out on NATS JetStream (3 servers, 2 workers, InfluxDB)', functio
     const faultStored = [...faultSamples.values()].reduce((a, xs) => a + xs.length, 0);
     assert.equal(faultSamples.size, FAULT_KEYS, 'every fault-window MQTT device has samples in the stream');
     const faultExpected = windowsOf(faultSamples);
+    const faultRepeats = [...faultSamples.values()]
+      .map((xs) => xs.filter((x, i) => xs.slice(0, i).some((y) => y.t >= x.t)).length)
+      .reduce((a, n) => a + n, 0);
     const faultRows = await eventually('the MQTT fault-window windows in InfluxDB', 60_000, async () => {
       const r = await influx.query(
         `SELECT mean, min, max, "count" FROM stream_window WHERE "stream" = '${FAULT_STREAM}' GROUP BY "stream", "key"`,
@@ -381,7 +388,7 @@ describe('scale-out on NATS JetStream (3 servers, 2 workers, InfluxDB)', functio
     assert.deepEqual(compareWindows(faultRows, faultExpected, FAULT_STREAM).slice(0, 10), []);
     console.log(
       `      MQTT subscriber: ${loadResults} results for ${expected.length} windows (${loadResults - expected.length} replayed duplicates, all de-duplicated in ${OUTPUT_STREAM}); ` +
-        `MQTT QoS 1 through the faults: ${faultAcked} of ${faultPublishes.length} PUBACKed, ${faultStored} stored, ${faultExpected.length} windows exact`,
+        `MQTT QoS 1 through the faults: ${faultAcked} of ${faultPublishes.length} PUBACKed (failed: ${JSON.stringify(Object.fromEntries(faultErrors))}), ${faultStored} stored (${faultRepeats} not after their key's newest), ${faultExpected.length} windows exact`,
     );
 
     // Bad input was reported with a clear reason.
