@@ -27,6 +27,12 @@ export interface StoredCheckpoint {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** A compare-and-set refused: someone else wrote the key since the revision we hold. */
+export function isWrongRevision(err: unknown): boolean {
+  const text = err instanceof Error ? err.message : String(err);
+  return /wrong last sequence|key exists|10071/i.test(text);
+}
+
 function isPointer(value: unknown): value is ObjectPointer {
   return typeof value === 'object' && value !== null && typeof (value as ObjectPointer).object === 'string';
 }

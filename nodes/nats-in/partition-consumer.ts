@@ -13,7 +13,7 @@ import {
   type PartitionWindowsOptions,
   type PartitionWindowsState,
 } from '../core/partition-windows';
-import type { CheckpointStore } from './checkpoint-store';
+import { isWrongRevision, type CheckpointStore } from './checkpoint-store';
 import { INPUT_STREAM, partitionSubject } from '../nats-connection/nats-streams';
 import { parseStreamSample, type StreamSample } from './stream-sample';
 
@@ -141,7 +141,7 @@ export class PartitionConsumer {
       );
       this.writtenSeq = snapshot.seq;
     } catch (err) {
-      this.output.lost(this.partition, err as Error);
+      if (isWrongRevision(err)) this.output.lost(this.partition, err as Error);
       throw err;
     }
   }

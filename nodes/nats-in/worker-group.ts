@@ -9,7 +9,7 @@
 import type { JetStreamClient, KV } from 'nats';
 import { leaseIsFree, planLeases, type Lease, type LeaseView } from '../core/partition-leases';
 import type { Buckets } from '../nats-connection/nats-streams';
-import { CheckpointStore } from './checkpoint-store';
+import { CheckpointStore, isWrongRevision } from './checkpoint-store';
 import { PartitionConsumer, type PartitionOutput } from './partition-consumer';
 
 export interface WorkerGroupSettings {
@@ -292,12 +292,14 @@ export class WorkerGroup {
   private async checkpointAll(): Promise<void> {
     for (const [partition, owned] of this.owned) {
       if (leaseIsFree(owned.lease, Date.now() + this.renewMs)) continue; // about to be fenced
-      await owned.consumer.checkpoint().catch((err: Error) => this.drop(partition, err.message));
+      // Only a refused compare-and-set means someone else wrote it. A timeout (a busy or
+      // electing cluster) keeps the partition: if the write landed after all, the next
+      // one is refused for its revision and drops it then; the lease still fences.
+      await owned.consumer.checkpoint().catch((err: Error) => {
+        if (isWrongRevision(err)) this.drop(partition, err.message);
+        else
+          this.events.warn(`partition ${partition}: checkpoint not written (${err.message}); next interval`);
+      });
     }
   }
-}
-
-function isWrongRevision(err: unknown): boolean {
-  const text = err instanceof Error ? err.message : String(err);
-  return /wrong last sequence|key exists|10071/i.test(text);
 }
