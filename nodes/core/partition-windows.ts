@@ -14,6 +14,7 @@
  * after a takeover reproduces the same results. `maxKeys` bounds the keys of one partition
  * (a worker holds at most maxKeys × its partitions); a sample of a new key beyond it is refused.
  */
+import type { PartitionOperator } from './partition-operator';
 import { SlidingWindow, type SlidingWindowState } from './sliding-window';
 
 export interface PartitionWindowResult {
@@ -54,7 +55,7 @@ interface KeyState {
   window: SlidingWindow;
 }
 
-export class PartitionWindows {
+export class PartitionWindows implements PartitionOperator<PartitionWindowResult> {
   private readonly keys = new Map<string, KeyState>();
   private lastSeq = 0;
   private newestMs = -Infinity;

@@ -7,7 +7,7 @@
  * a worker that lost the partition still cannot replace the new owner's checkpoint.
  */
 import type { KV, ObjectStore } from 'nats';
-import type { PartitionWindowsState } from '../core/partition-windows';
+import type { PartitionOperatorState } from '../core/partition-operator';
 
 /** Inline up to 1 MiB: the KV bucket allows 8 MiB, but large Raft entries stall the cluster. */
 export const DEFAULT_INLINE_MAX_BYTES = 1024 * 1024;
@@ -19,7 +19,7 @@ interface ObjectPointer {
 }
 
 export interface StoredCheckpoint {
-  state: PartitionWindowsState | undefined;
+  state: PartitionOperatorState | undefined;
   /** Revision to compare-and-set against: > 0 a live entry, ≤ 0 none or deleted (create next). */
   revision: number;
 }
@@ -51,12 +51,12 @@ export class CheckpointStore {
     const entry = await this.kv.get(key);
     if (!entry || entry.operation !== 'PUT')
       return { state: undefined, revision: entry ? -entry.revision : 0 };
-    const value = entry.json<PartitionWindowsState | ObjectPointer>();
+    const value = entry.json<PartitionOperatorState | ObjectPointer>();
     this.objectAt.set(key, { revision: entry.revision, object: isPointer(value) ? value.object : undefined });
     if (!isPointer(value)) return { state: value, revision: entry.revision };
     const blob = await this.objects.getBlob(value.object);
     if (!blob) throw new Error(`checkpoint ${key} points to object ${value.object}, which is missing`);
-    return { state: JSON.parse(decoder.decode(blob)) as PartitionWindowsState, revision: entry.revision };
+    return { state: JSON.parse(decoder.decode(blob)) as PartitionOperatorState, revision: entry.revision };
   }
 
   /** Writes by compare-and-set on `revision` (≤ 0: create); returns the new revision. */

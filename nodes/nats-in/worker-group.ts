@@ -7,6 +7,8 @@
  * lease + one renew interval (docs/scale-out.md).
  */
 import type { JetStreamClient, KV } from 'nats';
+import type { OperatorKind } from '../core/partition-operator';
+import type { ResampleMethod } from '../core/cov-resample';
 import { leaseIsFree, planLeases, type Lease, type LeaseView } from '../core/partition-leases';
 import type { Buckets } from '../nats-connection/nats-streams';
 import { CheckpointStore, isWrongRevision } from './checkpoint-store';
@@ -22,6 +24,12 @@ export interface WorkerGroupSettings {
   idleMs?: number;
   /** Keys per partition (0: unbounded). */
   maxKeys?: number;
+  /** The keyed operator per partition (default moving-window). */
+  operator?: OperatorKind;
+  /** cov-resample: bucket length (default 30 min), method (default locf), zone of the bucket id (UTC). */
+  bucketMs?: number;
+  method?: ResampleMethod;
+  timeZone?: string;
   leaseMs: number;
   checkpointMs: number;
   /** Checkpoints larger than this go to the object store bucket (default 1 MiB). */
