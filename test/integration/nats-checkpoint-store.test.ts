@@ -2,10 +2,14 @@
  * Large checkpoints on a real nats-server (JetStream, one server): a state over the inline
  * limit goes to the object store bucket and the KV entry holds the pointer and the stream
  * position; reads restore it; a replaced state's object is deleted; a stale revision
- * writes nothing, neither the pointer nor a leftover object.
+ * writes nothing, neither the pointer nor a leftover object. With the cov-resample operator,
+ * a worker taking over a partition from its checkpoint gives exactly the half-hour buckets of
+ * one uninterrupted CovResampler per meter.
  */
 import assert from 'node:assert/strict';
 import type { ObjectStore } from 'nats';
+import { CovResampler } from '../../nodes/core/cov-resample';
+import type { PartitionBucketResult, PartitionOperatorState } from '../../nodes/core/partition-operator';
 import { PartitionWindows, type PartitionWindowResult } from '../../nodes/core/partition-windows';
 import { openBuckets, type Buckets } from '../../nodes/nats-connection/nats-streams';
 import { CheckpointStore } from '../../nodes/nats-in/checkpoint-store';
@@ -71,6 +75,79 @@ function windowsWith(keys: number, seq: number): PartitionWindows {
     for (let k = 0; k < keys; k++) windows.add(`load/m${k}`, 1_000 + i * 1000, k + i / 8, ++position);
   windows.skip(seq);
   return windows;
+}
+
+/** COV meters: a reading every 90 s only when the value changed, one meter silent for over an hour. */
+const METERS = 20;
+const COV_ROUNDS = 240;
+const HALF_HOUR = 1_800_000;
+function meterReadings(from: number, to: number): { key: string; timeMs: number; value: number }[] {
+  const out: { key: string; timeMs: number; value: number }[] = [];
+  for (let i = from; i < to; i++)
+    for (let m = 0; m < METERS; m++) {
+      if ((i * (m + 1)) % 3 === 1 || (m === 0 && i >= 60 && i < 110)) continue;
+      out.push({ key: `m${m}`, timeMs: T0 + i * 90_000 + m * 1000, value: ((m * 7 + i) % 13) / 4 });
+    }
+  return out;
+}
+
+const bucketId = (b: PartitionBucketResult) => `${b.key}@${b.startMs}`;
+
+function referenceBuckets(): Map<string, PartitionBucketResult> {
+  const perMeter = new Map<string, CovResampler>();
+  const out = new Map<string, PartitionBucketResult>();
+  for (const r of meterReadings(0, COV_ROUNDS)) {
+    const key = `meter/${r.key}`;
+    let resampler = perMeter.get(key);
+    if (!resampler) {
+      resampler = new CovResampler({
+        bucketMs: HALF_HOUR,
+        method: 'locf',
+        timeZone: 'UTC',
+        maxCarryMs: 0,
+        graceMs: 0,
+      });
+      perMeter.set(key, resampler);
+    }
+    assert.equal(resampler.add(r.timeMs, r.value), undefined);
+    for (const b of resampler.closeByData()) out.set(`${key}@${b.startMs}`, { key, ...b, seq: 0 });
+  }
+  return out;
+}
+
+function startCovGroup(
+  cluster: TestNatsCluster,
+  buckets: Buckets,
+  workerId: string,
+  into: PartitionBucketResult[],
+) {
+  const group = new WorkerGroup(
+    cluster.client.jetstream(),
+    buckets,
+    {
+      group: 'cov',
+      workerId,
+      partitions: 8,
+      windowMs: 300_000,
+      hopMs: 60_000,
+      operator: 'cov-resample',
+      bucketMs: HALF_HOUR,
+      method: 'locf',
+      leaseMs: 3000,
+      checkpointMs: 200,
+    },
+    {
+      sample: () => undefined,
+      windows: () => assert.fail('the cov-resample operator emits buckets, not windows'),
+      buckets: (_p, results) => into.push(...results.filter((b) => b.key.startsWith('meter/'))),
+      bad: (p, seq, subject, reason) => assert.fail(`bad ${p} ${seq} ${subject}: ${reason}`),
+      lost: () => undefined,
+      changed: () => undefined,
+      warn: () => undefined,
+    },
+  );
+  group.start();
+  return group;
 }
 
 async function objectNames(objects: ObjectStore): Promise<string[]> {
@@ -172,6 +249,59 @@ describe('nats-in checkpoints over the KV limit (object store, real nats-server)
       for (const r of [...fromA, ...fromB]) {
         // The closing sample's position differs between the stream and the reference.
         assert.deepEqual({ ...r, seq: 0 }, { ...expected.get(resultId(r))!, seq: 0 }, resultId(r));
+      }
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('cov-resample: a worker taking over a partition from its checkpoint emits exactly the half-hour buckets', async () => {
+    const js = cluster.client.jetstream();
+    const publish = async (from: number, to: number) => {
+      for (const r of meterReadings(from, to))
+        await js.publish(`gridflow.in.meter.${r.key}`, JSON.stringify({ time: r.timeMs, value: r.value }));
+    };
+    const expected = referenceBuckets();
+    const expectedBefore = (timeMs: number) => [...expected.values()].filter((b) => b.endMs <= timeMs).length;
+    const firstHalfEnd = T0 + (COV_ROUNDS / 2) * 90_000;
+    const fromA: PartitionBucketResult[] = [];
+    const a = startCovGroup(cluster, buckets, 'cov-a', fromA);
+    await publish(0, COV_ROUNDS / 2);
+    await eventually('worker a emitted the buckets of the first half', 30_000, async () =>
+      fromA.length >= expectedBefore(firstHalfEnd - HALF_HOUR) ? true : undefined,
+    );
+    const checkpointedMeters = async () => {
+      const meters = new Set<string>();
+      for (let p = 0; p < 8; p++) {
+        const state = (await buckets.checkpoints.get(`cov.p${p}`))?.json<PartitionOperatorState>();
+        if (state && 'operator' in state)
+          for (const key of Object.keys(state.keys)) if (key.startsWith('meter/')) meters.add(key);
+      }
+      return meters.size;
+    };
+    await eventually('every meter in a cov-resample checkpoint', 30_000, async () =>
+      (await checkpointedMeters()) === METERS ? true : undefined,
+    );
+    await a.close();
+
+    const fromB: PartitionBucketResult[] = [];
+    const b = startCovGroup(cluster, buckets, 'cov-b', fromB);
+    try {
+      await publish(COV_ROUNDS / 2, COV_ROUNDS);
+      await eventually('every bucket emitted', 30_000, async () =>
+        new Set([...fromA, ...fromB].map(bucketId)).size >= expected.size ? true : undefined,
+      );
+      assert.ok(
+        fromB.length > 0 && fromB.length < expected.size,
+        'b replayed from the checkpoints, not from the start',
+      );
+      assert.ok(
+        [...expected.values()].some((x) => x.filled),
+        'the silent meter has buckets filled by carrying its last value',
+      );
+      for (const r of [...fromA, ...fromB]) {
+        // The closing reading's position differs between the stream and the reference.
+        assert.deepEqual({ ...r, seq: 0 }, expected.get(bucketId(r)), bucketId(r));
       }
     } finally {
       await b.close();
