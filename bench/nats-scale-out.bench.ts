@@ -7,18 +7,21 @@
  * Each NATS run: workers (bench/nats-worker-process.ts, the WorkerGroup that nats-in runs)
  * start on an empty stream and settle their leases; then KEYS × SAMPLES samples are
  * published as fast as one client can, and the run ends when the workers have consumed
- * all of them. Runs alternate 1, 2, 1, 2… workers (NATS_BENCH_RUNS pairs, default 2).
+ * all of them: every partition's last stream position folded in (positions survive a lease
+ * handover under load, message counts do not). Ingest alone is measured once first. The
+ * aedes figure includes its publisher (one process); the NATS figures do not include the
+ * publishing client. Runs alternate 1, 2, 1, 2… workers (NATS_BENCH_RUNS pairs, default 2).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { connect, type NatsConnection } from 'nats';
+import { connect, DeliverPolicy, type JetStreamManager, type NatsConnection } from 'nats';
 import { freePort } from '../app/free-port';
 import { PartitionWindows } from '../nodes/core/partition-windows';
-import { ensureStreamLayout, INPUT_STREAM } from '../nodes/nats-connection/nats-streams';
+import { ensureStreamLayout, INPUT_STREAM, partitionSubject } from '../nodes/nats-connection/nats-streams';
 import { startNatsCluster, type NatsCluster } from '../scripts/cluster-nats';
 
 const KEYS = Number(process.env.NATS_BENCH_KEYS) || 500;
@@ -41,25 +44,32 @@ function body(k: number, i: number): string {
 
 interface WorkerProcess {
   child: ChildProcess;
-  consumed: number;
   owned: number;
 }
 
-function startWorker(id: string, urls: string[], group: string): WorkerProcess {
+/**
+ * `reached` gets, per partition, the furthest stream position any worker reported: a
+ * position survives a handover (the new owner restarts from the checkpoint, behind it),
+ * where a per-consumer message count restarts at 0 and never adds up to the total.
+ */
+function startWorker(id: string, urls: string[], group: string, reached: Map<number, number>): WorkerProcess {
   const child = spawn(
     process.execPath,
     [join(__dirname, 'nats-worker-process.js'), id, urls.join(','), String(PARTITIONS), group],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const worker: WorkerProcess = { child, consumed: 0, owned: 0 };
+  const worker: WorkerProcess = { child, owned: 0 };
   let buffered = '';
   child.stdout!.on('data', (d: Buffer) => {
     buffered += d.toString();
     const lines = buffered.split('\n');
     buffered = lines.pop() ?? '';
     for (const line of lines) {
-      const consumed = /^consumed (\d+)/.exec(line);
-      if (consumed) worker.consumed = Number(consumed[1]);
+      const at = /^consumed \d+ windows \d+ at (.*)$/.exec(line);
+      for (const pair of at?.[1].split(',').filter(Boolean) ?? []) {
+        const [partition, seq] = pair.split(':').map(Number);
+        if (seq > (reached.get(partition) ?? 0)) reached.set(partition, seq);
+      }
       const owns = /^owns (.*)$/.exec(line);
       if (owns) worker.owned = owns[1] === '' ? 0 : owns[1].split(',').length;
     }
@@ -67,9 +77,9 @@ function startWorker(id: string, urls: string[], group: string): WorkerProcess {
   return worker;
 }
 
-async function until(what: string, timeoutMs: number, done: () => boolean): Promise<void> {
+async function until(what: string, timeoutMs: number, done: () => boolean | Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!done()) {
+  while (!(await done())) {
     if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -83,16 +93,63 @@ async function publishBacklog(nc: NatsConnection): Promise<void> {
   await nc.flush();
 }
 
+async function storedCount(jsm: JetStreamManager): Promise<number> {
+  return jsm.streams.info(INPUT_STREAM).then(
+    (info) => info.state.messages,
+    () => 0, // a busy server answers late: ask again
+  );
+}
+
+/** The stream position of each partition's last message (what a worker must reach). */
+async function partitionEnds(nc: NatsConnection): Promise<Map<number, number>> {
+  const ends = new Map<number, number>();
+  for (let partition = 0; partition < PARTITIONS; partition++) {
+    const consumer = await nc.jetstream().consumers.get(INPUT_STREAM, {
+      filterSubjects: partitionSubject(partition),
+      deliver_policy: DeliverPolicy.Last,
+    });
+    const last = await consumer.next({ expires: 10_000 });
+    if (last) ends.set(partition, last.seq);
+    await consumer.delete().catch(() => undefined);
+  }
+  return ends;
+}
+
+interface IngestResult {
+  samplesPerSecond: number;
+  serverCpuUsPerSample: number;
+}
+
+/** Ingest alone: one NATS client publishing into the R3 stream, no worker running. */
+async function ingestRun(cluster: NatsCluster, nc: NatsConnection): Promise<IngestResult> {
+  const jsm = await nc.jetstreamManager();
+  await jsm.streams.purge(INPUT_STREAM);
+  const cpuBefore = serverCpu(cluster);
+  const started = process.hrtime.bigint();
+  await publishBacklog(nc);
+  await until('backlog stored', 300_000, async () => (await storedCount(jsm)) >= TOTAL);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return {
+    samplesPerSecond: TOTAL / seconds,
+    serverCpuUsPerSample: ((serverCpu(cluster) - cpuBefore) / TOTAL) * 1e6,
+  };
+}
+
+const serverCpu = (cluster: NatsCluster) => cluster.servers.reduce((a, s) => a + cpuSeconds(s.pid), 0);
+
 interface RunResult {
   workers: number;
-  ingestPerSecond: number;
-  ingestServerCpuUsPerSample: number;
   samplesPerSecond: number;
   serverCpuUsPerSample: number;
   workerCpuUsPerSample: number;
   serverShare: number;
 }
 
+/**
+ * Workers settle their leases on an empty stream (a fresh group, so no checkpoint), then
+ * the backlog is published while they consume: samples/s from the first publish until
+ * every partition's last message is folded in.
+ */
 async function natsRun(
   cluster: NatsCluster,
   nc: NatsConnection,
@@ -101,60 +158,33 @@ async function natsRun(
 ): Promise<RunResult> {
   const jsm = await nc.jetstreamManager();
   await jsm.streams.purge(INPUT_STREAM);
-  // The backlog is stored first: on 2 shared cores, ingest at full speed and consumption at
-  // once starve the KV round trips the leases need, which measures the machine, not the workers.
-  const serverPids = cluster.servers.map((s) => s.pid);
-  const serverCpu = () => serverPids.reduce<number>((a, pid) => a + cpuSeconds(pid), 0);
-  const ingestCpuBefore = serverCpu();
-  const ingestStarted = process.hrtime.bigint();
-  await publishBacklog(nc);
-  for (let stored = 0; stored < TOTAL; await new Promise((r) => setTimeout(r, 50)))
-    stored = await jsm.streams.info(INPUT_STREAM).then(
-      (info) => info.state.messages,
-      () => stored, // a busy server answers late: ask again
-    );
-  const ingestSeconds = Number(process.hrtime.bigint() - ingestStarted) / 1e9;
-  const ingestServerCpu = serverCpu() - ingestCpuBefore;
   const group = `bench${run}`;
-  // Workers start on a settled group (no rebalance during the drain, whose counts would
-  // then restart from a checkpoint), on a second copy of the backlog published after.
+  const reached = new Map<number, number>();
   const procs = Array.from({ length: workers }, (_, i) =>
-    startWorker(`${group}-w${i + 1}`, cluster.urls, group),
+    startWorker(`${group}-w${i + 1}`, cluster.urls, group, reached),
   );
-  await until('leases settle', 120_000, () => procs.every((p) => p.owned === PARTITIONS / workers));
-  // The first copy is drained when the counts stop moving (a handover restarts a count).
-  let last = -1;
-  let still = 0;
-  await until('first backlog drained', 300_000, () => {
-    const now = procs.reduce((a, p) => a + p.consumed, 0);
-    still = now === last ? still + 1 : 0;
-    last = now;
-    return still >= 50; // 50 polls of 20 ms
-  });
-  const base = last;
-  const serversBefore = serverCpu();
-  const workersBefore = procs.reduce((a, p) => a + cpuSeconds(p.child.pid), 0);
-  const started = process.hrtime.bigint();
-  await publishBacklog(nc);
+  const workerCpu = () => procs.reduce((a, p) => a + cpuSeconds(p.child.pid), 0);
   try {
-    let drained = 0;
-    const workerCpu = () => procs.reduce((a, p) => a + cpuSeconds(p.child.pid), 0);
-    let lastWorkerCpu = 0;
-    await until('backlog drained', 300_000, () => {
-      lastWorkerCpu = workerCpu() - workersBefore;
-      drained = procs.reduce((a, p) => a + p.consumed, 0);
-      return drained - base >= TOTAL;
+    await until('leases settle', 120_000, () => procs.every((p) => p.owned === PARTITIONS / workers));
+    const serversBefore = serverCpu(cluster);
+    const workersBefore = workerCpu();
+    const started = process.hrtime.bigint();
+    await publishBacklog(nc);
+    await until('backlog stored', 300_000, async () => (await storedCount(jsm)) >= TOTAL);
+    const ends = await partitionEnds(nc);
+    let workerSeconds = 0;
+    await until('every partition drained', 300_000, () => {
+      workerSeconds = workerCpu() - workersBefore; // read while the workers are alive
+      return [...ends].every(([partition, end]) => (reached.get(partition) ?? 0) >= end);
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const drainServerCpu = serverCpu() - serversBefore;
+    const serverSeconds = serverCpu(cluster) - serversBefore;
     return {
       workers,
-      ingestPerSecond: TOTAL / ingestSeconds,
-      ingestServerCpuUsPerSample: (ingestServerCpu / TOTAL) * 1e6,
       samplesPerSecond: TOTAL / seconds,
-      serverCpuUsPerSample: (drainServerCpu / TOTAL) * 1e6,
-      workerCpuUsPerSample: (lastWorkerCpu / TOTAL) * 1e6,
-      serverShare: drainServerCpu / (drainServerCpu + lastWorkerCpu),
+      serverCpuUsPerSample: (serverSeconds / TOTAL) * 1e6,
+      workerCpuUsPerSample: (workerSeconds / TOTAL) * 1e6,
+      serverShare: serverSeconds / (serverSeconds + workerSeconds),
     };
   } finally {
     for (const p of procs) p.child.kill('SIGTERM');
@@ -198,7 +228,11 @@ async function aedesRun(): Promise<{ samplesPerSecond: number; cpuUsPerSample: n
   return { samplesPerSecond: TOTAL / seconds, cpuUsPerSample: (cpu.user + cpu.system) / TOTAL };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 export async function run(): Promise<void> {
@@ -208,38 +242,41 @@ export async function run(): Promise<void> {
   try {
     await ensureStreamLayout(nc, { replicas: 3 });
     console.log(`${fmt(TOTAL)} samples (${KEYS} keys × ${SAMPLES}), 3 servers, R3, ${PARTITIONS} partitions`);
+    const ingest = await ingestRun(cluster, nc);
+    console.log(
+      `  ingest alone (one NATS client, R3): ${fmt(ingest.samplesPerSecond)} samples/s, servers ${ingest.serverCpuUsPerSample.toFixed(1)} CPU µs/sample`,
+    );
     const results: RunResult[] = [];
     for (let r = 0; r < RUNS; r++)
       for (const workers of [1, 2]) {
         const result = await natsRun(cluster, nc, workers, results.length);
         results.push(result);
         console.log(
-          `  run ${results.length}: ingest ${fmt(result.ingestPerSecond)} samples/s (servers ${result.ingestServerCpuUsPerSample.toFixed(1)} CPU µs/sample); ${workers} worker(s) drain ${fmt(result.samplesPerSecond)} samples/s, CPU µs/sample: servers ${result.serverCpuUsPerSample.toFixed(1)}, workers ${result.workerCpuUsPerSample.toFixed(1)} (servers ${(100 * result.serverShare).toFixed(0)} %)`,
+          `  run ${results.length}: ${workers} worker(s), ingest + consume ${fmt(result.samplesPerSecond)} samples/s, CPU µs/sample: servers ${result.serverCpuUsPerSample.toFixed(1)}, workers ${result.workerCpuUsPerSample.toFixed(1)} (servers ${(100 * result.serverShare).toFixed(0)} %)`,
         );
       }
     const aedes = await aedesRun();
     const one = results.filter((r) => r.workers === 1);
     const two = results.filter((r) => r.workers === 2);
     const ratios = two.map((r, i) => r.samplesPerSecond / one[i].samplesPerSecond);
-    const natsCost = median(
-      results.map((r) => r.ingestServerCpuUsPerSample + r.serverCpuUsPerSample + r.workerCpuUsPerSample),
-    );
-    console.log(
-      `NATS ingest (one client, R3): median ${fmt(median(results.map((r) => r.ingestPerSecond)))} samples/s, servers ${median(results.map((r) => r.ingestServerCpuUsPerSample)).toFixed(1)} CPU µs/sample`,
-    );
-    console.log('| path | samples/s (median) | CPU µs per sample (consume) |');
+    const natsCost = median(results.map((r) => r.serverCpuUsPerSample + r.workerCpuUsPerSample));
+    const range = (xs: number[]) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
+    console.log('| path | samples/s median (min–max) | CPU µs per sample, median |');
     console.log('|---|---|---|');
-    console.log(
-      `| NATS, 1 worker | ${fmt(median(one.map((r) => r.samplesPerSecond)))} | ${median(one.map((r) => r.serverCpuUsPerSample + r.workerCpuUsPerSample)).toFixed(1)} |`,
-    );
-    console.log(
-      `| NATS, 2 workers | ${fmt(median(two.map((r) => r.samplesPerSecond)))} | ${median(two.map((r) => r.serverCpuUsPerSample + r.workerCpuUsPerSample)).toFixed(1)} |`,
-    );
+    for (const [name, rs] of [
+      ['NATS, 1 worker', one],
+      ['NATS, 2 workers', two],
+    ] as const)
+      console.log(
+        `| ${name} | ${fmt(median(rs.map((r) => r.samplesPerSecond)))} (${range(rs.map((r) => r.samplesPerSecond))}) | ${median(rs.map((r) => r.serverCpuUsPerSample + r.workerCpuUsPerSample)).toFixed(1)} (servers ${median(rs.map((r) => r.serverCpuUsPerSample)).toFixed(1)} + workers ${median(rs.map((r) => r.workerCpuUsPerSample)).toFixed(1)}) |`,
+      );
     console.log(
       `| single process, aedes | ${fmt(aedes.samplesPerSecond)} | ${aedes.cpuUsPerSample.toFixed(1)} |`,
     );
     console.log(
-      `2 workers / 1 worker: median ${median(ratios).toFixed(2)}× (min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)}); nats-server share of CPU: median ${(100 * median(results.map((r) => r.serverShare))).toFixed(0)} %; NATS path (ingest + consume) / aedes path CPU per sample: ${(natsCost / aedes.cpuUsPerSample).toFixed(1)}×`,
+      `2 workers / 1 worker: median ${median(ratios).toFixed(2)}× (min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)}); nats-server share of CPU: median ${(100 * median(results.map((r) => r.serverShare))).toFixed(0)} %; NATS path / aedes path CPU per sample: ${(natsCost / aedes.cpuUsPerSample).toFixed(1)}×; load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
     );
   } finally {
     await nc.close();

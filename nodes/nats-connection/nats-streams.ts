@@ -3,7 +3,7 @@
  * stream, the de-duplicating output stream, and the replicated KV buckets for leases,
  * members and checkpoints. Created idempotently by every worker and by `npm run cluster`.
  */
-import type { JetStreamManager, KV, NatsConnection } from 'nats';
+import type { JetStreamManager, KV, NatsConnection, ObjectStore } from 'nats';
 import type { Node } from '../shared/node-red-types';
 import { DiscardPolicy, RetentionPolicy, StorageType, nanos } from 'nats';
 
@@ -21,6 +21,8 @@ export const OUTPUT_STREAM = 'GRIDFLOW_OUT';
 export const LEASE_BUCKET = 'gridflow_leases';
 export const MEMBER_BUCKET = 'gridflow_members';
 export const CHECKPOINT_BUCKET = 'gridflow_checkpoints';
+/** Checkpoints too large for a KV value (the KV entry then holds a pointer). */
+export const CHECKPOINT_OBJECT_BUCKET = 'gridflow_checkpoint_objects';
 
 /** How long a replayed result is still recognised as a duplicate by its message id. */
 export const DUPLICATE_WINDOW_MS = 15 * 60_000;
@@ -83,6 +85,7 @@ export interface Buckets {
   leases: KV;
   members: KV;
   checkpoints: KV;
+  checkpointObjects: ObjectStore;
 }
 
 export async function openBuckets(nc: NatsConnection, replicas: number): Promise<Buckets> {
@@ -95,5 +98,6 @@ export async function openBuckets(nc: NatsConnection, replicas: number): Promise
       history: 1,
       maxValueSize: 8 * 1024 * 1024,
     }),
+    checkpointObjects: await js.views.os(CHECKPOINT_OBJECT_BUCKET, { replicas }),
   };
 }

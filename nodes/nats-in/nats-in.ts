@@ -1,11 +1,15 @@
 /**
  * nats-in: one worker of a worker group on a partitioned JetStream stream. Owns the
  * partitions its leases give it, restores each partition's checkpoint, replays from the
- * position it covers and emits (1) every sample and (2) every 5-minute window (or as
- * configured) per `<stream>/<key>`, decided by event time (docs/scale-out.md).
+ * position it covers and emits (1) every sample and (2) per `<stream>/<key>` every 5-minute
+ * window (or as configured) or, with operator cov-resample, every half-hour bucket of the
+ * COV readings (as the cov-resampler emits them), decided by event time (docs/scale-out.md).
  */
 import { hostname } from 'node:os';
+import type { ResampleMethod } from '../core/cov-resample';
+import type { OperatorKind, PartitionBucketResult } from '../core/partition-operator';
 import type { PartitionWindowResult } from '../core/partition-windows';
+import { assertTimeZone } from '../core/time-zone';
 import { ensureStreamLayout, openBuckets, type NatsConnectionNode } from '../nats-connection/nats-streams';
 import { configNumber } from '../shared/config-number';
 import { failOnBadConfig } from '../shared/config-failure';
@@ -26,6 +30,26 @@ interface NatsInConfig extends NodeDef {
   hopSeconds?: string | number;
   leaseSeconds?: string | number;
   checkpointSeconds?: string | number;
+  idleSeconds?: string | number;
+  maxKeys?: string | number;
+  operator?: string;
+  bucketSeconds?: string | number;
+  method?: string;
+  timezone?: string;
+}
+
+const OPERATORS: OperatorKind[] = ['moving-window', 'cov-resample'];
+
+function parseOperator(config: NatsInConfig) {
+  const operator = (config.operator || 'moving-window') as OperatorKind;
+  if (!OPERATORS.includes(operator))
+    throw new Error(`operator "${operator}" must be ${OPERATORS.join(' or ')}`);
+  const method = (config.method || 'locf') as ResampleMethod;
+  if (method !== 'locf' && method !== 'linear') throw new Error(`method "${method}" must be locf or linear`);
+  const timeZone = config.timezone || 'UTC';
+  assertTimeZone(timeZone);
+  const bucketMs = configNumber(config.bucketSeconds, 'bucketSeconds', 1800, { min: 1 }) * 1000;
+  return { operator, bucketMs, method, timeZone };
 }
 
 function parseSettings(config: NatsInConfig): WorkerGroupSettings & { replicas: number } {
@@ -41,8 +65,11 @@ function parseSettings(config: NatsInConfig): WorkerGroupSettings & { replicas: 
     replicas: configNumber(config.replicas, 'replicas', 3, { min: 1, integer: true }),
     windowMs: configNumber(config.windowSeconds, 'windowSeconds', 300, { min: 0.001 }) * 1000,
     hopMs: configNumber(config.hopSeconds, 'hopSeconds', 60, { min: 0.001 }) * 1000,
+    idleMs: configNumber(config.idleSeconds, 'idleSeconds', 0, { min: 0 }) * 1000,
+    maxKeys: configNumber(config.maxKeys, 'maxKeys', 100_000, { min: 1, integer: true }),
     leaseMs,
     checkpointMs,
+    ...parseOperator(config),
   };
 }
 
@@ -58,12 +85,15 @@ function sampleMsg(partition: number, s: StreamSample): Msg {
   } as Msg;
 }
 
+/** topic `<stream>/<key>` and its two parts. */
+function stream(key: string) {
+  const slash = key.indexOf('/');
+  return { topic: key, stream: key.slice(0, slash), key: key.slice(slash + 1) };
+}
+
 function windowMsg(partition: number, w: PartitionWindowResult): Msg {
-  const slash = w.key.indexOf('/');
   return {
-    topic: w.key,
-    stream: w.key.slice(0, slash),
-    key: w.key.slice(slash + 1),
+    ...stream(w.key),
     partition,
     seq: w.seq,
     payload: {
@@ -73,6 +103,25 @@ function windowMsg(partition: number, w: PartitionWindowResult): Msg {
       mean: w.mean,
       min: w.min,
       max: w.max,
+    },
+  } as Msg;
+}
+
+/** Shaped as the cov-resampler's output, plus where it came from in the stream. */
+function bucketMsg(partition: number, b: PartitionBucketResult): Msg {
+  return {
+    ...stream(b.key),
+    partition,
+    seq: b.seq,
+    payload: {
+      bucket_id: b.bucketId,
+      start: new Date(b.startMs).toISOString(),
+      end: new Date(b.endMs).toISOString(),
+      mean: b.mean,
+      energy: b.energy,
+      count: b.count,
+      filled: b.filled,
+      stale: b.stale,
     },
   } as Msg;
 }
@@ -106,6 +155,8 @@ export = (RED: NodeAPI) => {
       sample: (p: number, s: StreamSample) => this.send([sampleMsg(p, s), null]),
       windows: (p: number, results: PartitionWindowResult[]) =>
         this.send([null, results.map((w) => windowMsg(p, w))]),
+      buckets: (p: number, results: PartitionBucketResult[]) =>
+        this.send([null, results.map((b) => bucketMsg(p, b))]),
       bad: (p: number, seq: number, subject: string, reason: string) => {
         badCount++;
         this.error(`partition ${p} seq ${seq} (${subject}): ${reason}; skipped`, {

@@ -1,17 +1,21 @@
 /**
- * One owned partition: restores its checkpoint (window state + stream position), replays
+ * One owned partition: restores its checkpoint (operator state + stream position), replays
  * the partition's subjects from the next position with an ordered consumer, folds every
- * sample into the windows, and checkpoints. A checkpoint is written one interval after it
- * was taken, so the results it covers have left through the downstream sinks (InfluxDB
- * batches flush every second) before the position moves past them; the checkpoint write
- * is the acknowledgement (docs/adr/0100-scale-out-engine.md).
+ * sample into its keyed operator (moving window or COV resampling), and checkpoints. A
+ * checkpoint is written one interval after it was taken, so the results it covers have
+ * left through the downstream sinks (InfluxDB batches flush every second) before the
+ * position moves past them; the checkpoint write is the acknowledgement (docs/adr/0100-scale-out-engine.md).
  */
-import type { ConsumerMessages, JetStreamClient, KV } from 'nats';
+import type { ConsumerMessages, JetStreamClient } from 'nats';
 import {
-  PartitionWindows,
-  type PartitionWindowResult,
-  type PartitionWindowsState,
-} from '../core/partition-windows';
+  createPartitionOperator,
+  type AnyPartitionOperator,
+  type OperatorSettings,
+  type PartitionBucketResult,
+  type PartitionOperatorState,
+} from '../core/partition-operator';
+import type { PartitionWindowResult } from '../core/partition-windows';
+import { isWrongRevision, type CheckpointStore } from './checkpoint-store';
 import { INPUT_STREAM, partitionSubject } from '../nats-connection/nats-streams';
 import { parseStreamSample, type StreamSample } from './stream-sample';
 
@@ -20,13 +24,17 @@ const YIELD_EVERY = 256;
 export interface PartitionOutput {
   sample(partition: number, sample: StreamSample): void;
   windows(partition: number, results: PartitionWindowResult[]): void;
+  /** Buckets of the cov-resample operator. */
+  buckets?(partition: number, results: PartitionBucketResult[]): void;
   bad(partition: number, seq: number, subject: string, reason: string): void;
   /** The checkpoint could not be written: another worker holds the partition now. */
   lost(partition: number, err: Error): void;
 }
 
+export type WindowSettings = OperatorSettings;
+
 export class PartitionConsumer {
-  private windows: PartitionWindows;
+  private readonly operator: AnyPartitionOperator;
   private checkpointRevision = 0;
   private pendingSnapshot: { seq: number; text: string } | undefined;
   private writtenSeq: number;
@@ -40,57 +48,48 @@ export class PartitionConsumer {
   private constructor(
     readonly partition: number,
     private readonly checkpointKey: string,
-    private readonly checkpoints: KV,
+    private readonly checkpoints: CheckpointStore,
     private readonly output: PartitionOutput,
-    state: PartitionWindowsState | undefined,
+    state: PartitionOperatorState | undefined,
     revision: number,
-    windowMs: number,
-    hopMs: number,
+    settings: WindowSettings,
   ) {
-    this.windows =
-      state && state.windowMs === windowMs && state.hopMs === hopMs
-        ? PartitionWindows.fromJSON(state)
-        : new PartitionWindows(windowMs, hopMs);
+    this.operator = createPartitionOperator(settings, state);
     this.checkpointRevision = revision;
-    this.writtenSeq = this.windows.seq;
+    this.writtenSeq = this.operator.operator.seq;
   }
 
   /** Restores the partition's checkpoint and starts replaying after its position. */
   static async start(
     js: JetStreamClient,
-    checkpoints: KV,
+    checkpoints: CheckpointStore,
     checkpointKey: string,
     partition: number,
-    windowMs: number,
-    hopMs: number,
+    windows: WindowSettings,
     output: PartitionOutput,
   ): Promise<PartitionConsumer> {
-    const entry = await checkpoints.get(checkpointKey);
-    const live = entry && entry.operation === 'PUT';
-    const state = live ? entry.json<PartitionWindowsState>() : undefined;
-    const revision = entry ? entry.revision : 0;
+    const { state, revision } = await checkpoints.read(checkpointKey);
     const owner = new PartitionConsumer(
       partition,
       checkpointKey,
       checkpoints,
       output,
       state,
-      live ? revision : -revision,
-      windowMs,
-      hopMs,
+      revision,
+      windows,
     );
     const consumer = await js.consumers.get(INPUT_STREAM, {
       filterSubjects: partitionSubject(partition),
-      opt_start_seq: owner.windows.seq + 1,
+      opt_start_seq: owner.operator.operator.seq + 1,
     });
     owner.messages = await consumer.consume({ max_messages: 2000 });
     void owner.run();
     return owner;
   }
 
-  /** Stream position the windows have folded in. */
+  /** Stream position the operator has folded in. */
   get seq(): number {
-    return this.windows.seq;
+    return this.operator.operator.seq;
   }
 
   /** Position the last written checkpoint covers. */
@@ -101,8 +100,11 @@ export class PartitionConsumer {
   /** Writes the snapshot taken at the previous call, then takes a new one. */
   async checkpoint(): Promise<void> {
     const due = this.pendingSnapshot;
-    if (this.windows.seq !== (due?.seq ?? this.writtenSeq)) {
-      this.pendingSnapshot = { seq: this.windows.seq, text: JSON.stringify(this.windows.toJSON()) };
+    if (this.operator.operator.seq !== (due?.seq ?? this.writtenSeq)) {
+      this.pendingSnapshot = {
+        seq: this.operator.operator.seq,
+        text: JSON.stringify(this.operator.operator.toJSON()),
+      };
     } else if (due) {
       this.pendingSnapshot = undefined;
     }
@@ -132,13 +134,15 @@ export class PartitionConsumer {
     try {
       // Compare-and-set on the revision we restored or last wrote: a worker that lost
       // the partition cannot overwrite the new owner's checkpoint.
-      this.checkpointRevision =
-        this.checkpointRevision > 0
-          ? await this.checkpoints.update(this.checkpointKey, snapshot.text, this.checkpointRevision)
-          : await this.checkpoints.create(this.checkpointKey, snapshot.text);
+      this.checkpointRevision = await this.checkpoints.write(
+        this.checkpointKey,
+        snapshot.seq,
+        snapshot.text,
+        this.checkpointRevision,
+      );
       this.writtenSeq = snapshot.seq;
     } catch (err) {
-      this.output.lost(this.partition, err as Error);
+      if (isWrongRevision(err)) this.output.lost(this.partition, err as Error);
       throw err;
     }
   }
@@ -170,15 +174,26 @@ export class PartitionConsumer {
       const seq = m.seq;
       const parsed = parseStreamSample(m.subject, m.data, seq);
       if (!parsed.ok) {
-        this.windows.skip(seq);
+        this.operator.operator.skip(seq);
         this.output.bad(this.partition, seq, m.subject, parsed.reason);
         continue;
       }
       const sample = parsed.sample;
       this.output.sample(this.partition, sample);
-      const added = this.windows.add(`${sample.stream}/${sample.key}`, sample.timeMs, sample.value, seq);
-      if (!added.ok) this.output.bad(this.partition, seq, m.subject, added.reason);
-      else if (added.results.length > 0) this.output.windows(this.partition, added.results);
+      this.fold(`${sample.stream}/${sample.key}`, sample, seq, m.subject);
+    }
+  }
+
+  private fold(key: string, sample: StreamSample, seq: number, subject: string): void {
+    const { partition, output } = this;
+    if (this.operator.kind === 'cov-resample') {
+      const added = this.operator.operator.add(key, sample.timeMs, sample.value, seq);
+      if (!added.ok) output.bad(partition, seq, subject, added.reason);
+      else if (added.results.length > 0) output.buckets?.(partition, added.results);
+    } else {
+      const added = this.operator.operator.add(key, sample.timeMs, sample.value, seq);
+      if (!added.ok) output.bad(partition, seq, subject, added.reason);
+      else if (added.results.length > 0) output.windows(partition, added.results);
     }
   }
 }

@@ -7,8 +7,11 @@
  * lease + one renew interval (docs/scale-out.md).
  */
 import type { JetStreamClient, KV } from 'nats';
+import type { OperatorKind } from '../core/partition-operator';
+import type { ResampleMethod } from '../core/cov-resample';
 import { leaseIsFree, planLeases, type Lease, type LeaseView } from '../core/partition-leases';
 import type { Buckets } from '../nats-connection/nats-streams';
+import { CheckpointStore, isWrongRevision } from './checkpoint-store';
 import { PartitionConsumer, type PartitionOutput } from './partition-consumer';
 
 export interface WorkerGroupSettings {
@@ -17,8 +20,20 @@ export interface WorkerGroupSettings {
   partitions: number;
   windowMs: number;
   hopMs: number;
+  /** Idle closing by partition event time (0: off), see PartitionWindows. */
+  idleMs?: number;
+  /** Keys per partition (0: unbounded). */
+  maxKeys?: number;
+  /** The keyed operator per partition (default moving-window). */
+  operator?: OperatorKind;
+  /** cov-resample: bucket length (default 30 min), method (default locf), zone of the bucket id (UTC). */
+  bucketMs?: number;
+  method?: ResampleMethod;
+  timeZone?: string;
   leaseMs: number;
   checkpointMs: number;
+  /** Checkpoints larger than this go to the object store bucket (default 1 MiB). */
+  checkpointInlineMaxBytes?: number;
 }
 
 interface Owned {
@@ -41,13 +56,20 @@ export class WorkerGroup {
   private closed = false;
   /** Bumped per lease tick: a tick abandoned at its deadline stops at its next step. */
   private tickGeneration = 0;
+  private readonly checkpoints: CheckpointStore;
 
   constructor(
     private readonly js: JetStreamClient,
     private readonly buckets: Buckets,
     readonly settings: WorkerGroupSettings,
     private readonly events: WorkerGroupEvents,
-  ) {}
+  ) {
+    this.checkpoints = new CheckpointStore(
+      buckets.checkpoints,
+      buckets.checkpointObjects,
+      settings.checkpointInlineMaxBytes,
+    );
+  }
 
   get renewMs(): number {
     return Math.max(100, Math.floor(this.settings.leaseMs / 4));
@@ -55,6 +77,11 @@ export class WorkerGroup {
 
   ownedPartitions(): number[] {
     return [...this.owned.keys()].sort((a, b) => a - b);
+  }
+
+  /** Stream position each owned partition has folded in. */
+  positions(): Map<number, number> {
+    return new Map([...this.owned].map(([partition, o]) => [partition, o.consumer.seq]));
   }
 
   consumedCount(): number {
@@ -243,11 +270,10 @@ export class WorkerGroup {
     try {
       const consumer = await PartitionConsumer.start(
         this.js,
-        this.buckets.checkpoints,
+        this.checkpoints,
         this.leaseKey(partition),
         partition,
-        this.settings.windowMs,
-        this.settings.hopMs,
+        this.settings,
         { ...this.events, lost: (p, err) => this.drop(p, `checkpoint refused: ${err.message}`) },
       );
       consumer.validUntilMs = lease.expiresAtMs;
@@ -274,12 +300,14 @@ export class WorkerGroup {
   private async checkpointAll(): Promise<void> {
     for (const [partition, owned] of this.owned) {
       if (leaseIsFree(owned.lease, Date.now() + this.renewMs)) continue; // about to be fenced
-      await owned.consumer.checkpoint().catch((err: Error) => this.drop(partition, err.message));
+      // Only a refused compare-and-set means someone else wrote it. A timeout (a busy or
+      // electing cluster) keeps the partition: if the write landed after all, the next
+      // one is refused for its revision and drops it then; the lease still fences.
+      await owned.consumer.checkpoint().catch((err: Error) => {
+        if (isWrongRevision(err)) this.drop(partition, err.message);
+        else
+          this.events.warn(`partition ${partition}: checkpoint not written (${err.message}); next interval`);
+      });
     }
   }
-}
-
-function isWrongRevision(err: unknown): boolean {
-  const text = err instanceof Error ? err.message : String(err);
-  return /wrong last sequence|key exists|10071/i.test(text);
 }

@@ -103,6 +103,142 @@ describe('PartitionWindows (event-time windows of one partition)', () => {
   });
 });
 
+/**
+ * Naive reference with an idle watermark: a sample is late at or before its key's newest or
+ * the watermark (partition newest − idle, floored to the hop, when the sample arrives);
+ * every non-empty window of a key ending at or before its newest sample or the final
+ * watermark is emitted.
+ */
+function naiveIdleWindows(samples: { key: string; t: number; v: number }[], idleMs: number) {
+  let newest = -Infinity;
+  let watermark = -Infinity;
+  const newestByKey = new Map<string, number>();
+  const accepted: typeof samples = [];
+  for (const s of samples) {
+    if (s.t <= watermark || s.t <= (newestByKey.get(s.key) ?? -Infinity)) continue;
+    accepted.push(s);
+    newestByKey.set(s.key, s.t);
+    newest = Math.max(newest, s.t);
+    watermark = Math.max(watermark, Math.floor((newest - idleMs) / MIN) * MIN);
+  }
+  const out: Omit<PartitionWindowResult, 'seq'>[] = [];
+  for (const [key, keyNewest] of newestByKey) {
+    const mine = accepted.filter((s) => s.key === key);
+    for (let end = Math.ceil(mine[0].t / MIN) * MIN; end <= Math.max(keyNewest, watermark); end += MIN) {
+      const inside = mine.filter((s) => s.t > end - 5 * MIN && s.t <= end).map((s) => s.v);
+      if (inside.length === 0) continue;
+      out.push({
+        key,
+        startMs: end - 5 * MIN,
+        endMs: end,
+        count: inside.length,
+        mean: inside.reduce((a, b) => a + b, 0) / inside.length,
+        min: Math.min(...inside),
+        max: Math.max(...inside),
+      });
+    }
+  }
+  return { out, accepted: accepted.length };
+}
+
+describe('PartitionWindows idle closing and key limits', () => {
+  it("closes a quiet key's windows once the partition is idle-time past them, then drops the key", () => {
+    const w = new PartitionWindows(5 * MIN, MIN, { idleMs: 2 * MIN });
+    assert.ok(w.add('s/quiet', 30_000, 4, 1).ok);
+    assert.ok(w.add('s/busy', 30_000, 1, 2).ok);
+    const before = w.add('s/busy', 2 * MIN + 59_000, 1, 3);
+    assert.ok(before.ok);
+    assert.deepEqual(
+      before.results.map((r) => [r.key, r.endMs]),
+      [
+        ['s/busy', MIN],
+        ['s/busy', 2 * MIN],
+      ],
+    );
+    const crossed = w.add('s/busy', 3 * MIN, 1, 4); // watermark 3 min − 2 min = 1 min
+    assert.ok(crossed.ok);
+    assert.deepEqual(
+      crossed.results.map((r) => [r.key, r.endMs, r.mean, r.seq]),
+      [
+        ['s/busy', 3 * MIN, 1, 4],
+        ['s/quiet', MIN, 4, 4],
+      ],
+    );
+    assert.equal(w.watermark, MIN);
+    const late = w.add('s/quiet', 50_000, 9, 5);
+    assert.equal(late.ok, false);
+    assert.match(late.ok ? '' : late.reason, /idle watermark/);
+    // 0:30 has left every window ending after the watermark once it reaches 5 min: key dropped.
+    assert.equal(w.keyCount, 2);
+    const far = w.add('s/busy', 7 * MIN, 1, 6);
+    assert.ok(far.ok);
+    assert.deepEqual(
+      far.results.filter((r) => r.key === 's/quiet').map((r) => [r.endMs, r.count]),
+      [
+        [2 * MIN, 1],
+        [3 * MIN, 1],
+        [4 * MIN, 1],
+        [5 * MIN, 1],
+      ],
+    );
+    assert.equal(w.keyCount, 1, 'the quiet key is no longer held');
+  });
+
+  it('refuses a new key beyond maxKeys, keeps serving the keys it holds', () => {
+    const w = new PartitionWindows(5 * MIN, MIN, { maxKeys: 2 });
+    assert.ok(w.add('s/a', 1_000, 1, 1).ok);
+    assert.ok(w.add('s/b', 1_000, 1, 2).ok);
+    const refused = w.add('s/c', 1_000, 1, 3);
+    assert.equal(refused.ok, false);
+    assert.match(refused.ok ? '' : refused.reason, /maxKeys/);
+    assert.equal(w.seq, 3);
+    assert.ok(w.add('s/a', 2_000, 1, 4).ok);
+    assert.equal(w.keyCount, 2);
+  });
+
+  it('with keys dropped from state, equals a naive idle-watermark reference, also across checkpoints', () => {
+    const sample = fc.record({
+      key: fc.constantFrom('s/a', 's/b', 's/c', 't/d'),
+      // Mostly forward in partition time, sometimes behind: late samples happen.
+      dt: fc.integer({ min: -200_000, max: 120_000 }),
+      v: fc.integer({ min: -1000, max: 1000 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(sample, { minLength: 1, maxLength: 200 }),
+        fc.nat(200),
+        fc.integer({ min: 1, max: 10 }),
+        (raw, cutAt, idleMinutes) => {
+          let clock = 10 * MIN;
+          const samples = raw.map((s) => {
+            clock = Math.max(0, clock + s.dt);
+            return { key: s.key, t: clock + 1, v: s.v / 8 };
+          });
+          const options = { idleMs: idleMinutes * MIN - 7_000 };
+          let w = new PartitionWindows(5 * MIN, MIN, options);
+          const got: PartitionWindowResult[] = [];
+          let accepted = 0;
+          samples.forEach((s, i) => {
+            if (i === cutAt) w = PartitionWindows.fromJSON(JSON.parse(JSON.stringify(w.toJSON())), options);
+            const r = w.add(s.key, s.t, s.v, i + 1);
+            if (r.ok) {
+              accepted++;
+              got.push(...r.results);
+            }
+          });
+          const reference = naiveIdleWindows(samples, options.idleMs);
+          assert.equal(accepted, reference.accepted);
+          assert.deepEqual(
+            got.map(({ seq: _seq, ...rest }) => rest).sort(byKeyAndEnd),
+            reference.out.sort(byKeyAndEnd),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('planLeases (partition ownership)', () => {
   const free = (n: number): LeaseView[] =>
     Array.from({ length: n }, (_, partition) => ({ partition, lease: null }));

@@ -1,0 +1,310 @@
+/**
+ * Large checkpoints on a real nats-server (JetStream, one server): a state over the inline
+ * limit goes to the object store bucket and the KV entry holds the pointer and the stream
+ * position; reads restore it; a replaced state's object is deleted; a stale revision
+ * writes nothing, neither the pointer nor a leftover object. With the cov-resample operator,
+ * a worker taking over a partition from its checkpoint gives exactly the half-hour buckets of
+ * one uninterrupted CovResampler per meter.
+ */
+import assert from 'node:assert/strict';
+import type { ObjectStore } from 'nats';
+import { CovResampler } from '../../nodes/core/cov-resample';
+import type { PartitionBucketResult, PartitionOperatorState } from '../../nodes/core/partition-operator';
+import { PartitionWindows, type PartitionWindowResult } from '../../nodes/core/partition-windows';
+import { openBuckets, type Buckets } from '../../nodes/nats-connection/nats-streams';
+import { CheckpointStore } from '../../nodes/nats-in/checkpoint-store';
+import { WorkerGroup } from '../../nodes/nats-in/worker-group';
+import { eventually } from '../harness/eventually';
+import { startTestNatsCluster, type TestNatsCluster } from '../harness/nats-cluster';
+
+const LIMIT = 2048;
+const KEYS = 20;
+const ROUNDS = 240;
+const T0 = Date.parse('2026-01-05T00:00:00Z');
+const resultId = (r: PartitionWindowResult) => `${r.key}@${r.endMs}`;
+
+/** Every window of every key, from one single-process PartitionWindows per key. */
+function referenceWindows(): Map<string, PartitionWindowResult> {
+  const out = new Map<string, PartitionWindowResult>();
+  for (let k = 0; k < KEYS; k++) {
+    const windows = new PartitionWindows(300_000, 60_000);
+    for (let i = 0; i < ROUNDS; i++) {
+      const added = windows.add(`load/k${k}`, T0 + i * 1000, (k * 13 + i) / 8, 0);
+      for (const r of added.ok ? added.results : []) out.set(resultId(r), r);
+    }
+  }
+  return out;
+}
+
+function startGroup(
+  cluster: TestNatsCluster,
+  buckets: Buckets,
+  workerId: string,
+  into: PartitionWindowResult[],
+) {
+  const group = new WorkerGroup(
+    cluster.client.jetstream(),
+    buckets,
+    {
+      group: 'big',
+      workerId,
+      partitions: 8,
+      windowMs: 300_000,
+      hopMs: 60_000,
+      leaseMs: 3000,
+      checkpointMs: 200,
+      checkpointInlineMaxBytes: LIMIT,
+    },
+    {
+      sample: () => undefined,
+      windows: (_p, results) => into.push(...results),
+      bad: (p, seq, subject, reason) => assert.fail(`bad ${p} ${seq} ${subject}: ${reason}`),
+      lost: () => undefined,
+      changed: () => undefined,
+      warn: () => undefined,
+    },
+  );
+  group.start();
+  return group;
+}
+
+function windowsWith(keys: number, seq: number): PartitionWindows {
+  const windows = new PartitionWindows(300_000, 60_000);
+  let position = 0;
+  for (let i = 0; i < 20; i++)
+    for (let k = 0; k < keys; k++) windows.add(`load/m${k}`, 1_000 + i * 1000, k + i / 8, ++position);
+  windows.skip(seq);
+  return windows;
+}
+
+/** COV meters: a reading every 90 s only when the value changed, one meter silent for over an hour. */
+const METERS = 20;
+const COV_ROUNDS = 240;
+const HALF_HOUR = 1_800_000;
+function meterReadings(from: number, to: number): { key: string; timeMs: number; value: number }[] {
+  const out: { key: string; timeMs: number; value: number }[] = [];
+  for (let i = from; i < to; i++)
+    for (let m = 0; m < METERS; m++) {
+      if ((i * (m + 1)) % 3 === 1 || (m === 0 && i >= 60 && i < 110)) continue;
+      out.push({ key: `m${m}`, timeMs: T0 + i * 90_000 + m * 1000, value: ((m * 7 + i) % 13) / 4 });
+    }
+  return out;
+}
+
+const bucketId = (b: PartitionBucketResult) => `${b.key}@${b.startMs}`;
+
+function referenceBuckets(): Map<string, PartitionBucketResult> {
+  const perMeter = new Map<string, CovResampler>();
+  const out = new Map<string, PartitionBucketResult>();
+  for (const r of meterReadings(0, COV_ROUNDS)) {
+    const key = `meter/${r.key}`;
+    let resampler = perMeter.get(key);
+    if (!resampler) {
+      resampler = new CovResampler({
+        bucketMs: HALF_HOUR,
+        method: 'locf',
+        timeZone: 'UTC',
+        maxCarryMs: 0,
+        graceMs: 0,
+      });
+      perMeter.set(key, resampler);
+    }
+    assert.equal(resampler.add(r.timeMs, r.value), undefined);
+    for (const b of resampler.closeByData()) out.set(`${key}@${b.startMs}`, { key, ...b, seq: 0 });
+  }
+  return out;
+}
+
+function startCovGroup(
+  cluster: TestNatsCluster,
+  buckets: Buckets,
+  workerId: string,
+  into: PartitionBucketResult[],
+) {
+  const group = new WorkerGroup(
+    cluster.client.jetstream(),
+    buckets,
+    {
+      group: 'cov',
+      workerId,
+      partitions: 8,
+      windowMs: 300_000,
+      hopMs: 60_000,
+      operator: 'cov-resample',
+      bucketMs: HALF_HOUR,
+      method: 'locf',
+      leaseMs: 3000,
+      checkpointMs: 200,
+    },
+    {
+      sample: () => undefined,
+      windows: () => assert.fail('the cov-resample operator emits buckets, not windows'),
+      buckets: (_p, results) => into.push(...results.filter((b) => b.key.startsWith('meter/'))),
+      bad: (p, seq, subject, reason) => assert.fail(`bad ${p} ${seq} ${subject}: ${reason}`),
+      lost: () => undefined,
+      changed: () => undefined,
+      warn: () => undefined,
+    },
+  );
+  group.start();
+  return group;
+}
+
+async function objectNames(objects: ObjectStore): Promise<string[]> {
+  return (await objects.list()).filter((o) => !o.deleted).map((o) => o.name);
+}
+
+describe('nats-in checkpoints over the KV limit (object store, real nats-server)', function () {
+  this.timeout(60_000);
+  let cluster: TestNatsCluster;
+  let buckets: Buckets;
+
+  before(async () => {
+    cluster = await startTestNatsCluster({ size: 1 });
+    buckets = await openBuckets(cluster.client, 1);
+  });
+  after(async () => {
+    await cluster?.dispose();
+  });
+
+  it('puts a large state in the object store behind a pointer, restores it, and cleans up replaced objects', async () => {
+    const store = new CheckpointStore(buckets.checkpoints, buckets.checkpointObjects, LIMIT);
+    const key = 'workers.p5';
+    const large = windowsWith(50, 5_000);
+    const largeText = JSON.stringify(large.toJSON());
+    assert.ok(largeText.length > LIMIT);
+
+    const first = await store.write(key, large.seq, largeText, 0);
+    const pointer = (await buckets.checkpoints.get(key))!.json<{
+      object: string;
+      seq: number;
+      bytes: number;
+    }>();
+    assert.deepEqual(pointer, { object: `${key}.5000`, seq: 5000, bytes: Buffer.byteLength(largeText) });
+    assert.deepEqual(await objectNames(buckets.checkpointObjects), [`${key}.5000`]);
+
+    // Another worker (a fresh store) restores exactly the state written.
+    const restored = await new CheckpointStore(buckets.checkpoints, buckets.checkpointObjects, LIMIT).read(
+      key,
+    );
+    assert.equal(restored.revision, first);
+    assert.deepEqual(restored.state, large.toJSON());
+    assert.deepEqual(PartitionWindows.fromJSON(restored.state!).toJSON(), large.toJSON());
+
+    // A newer large state replaces the object; a stale revision writes nothing.
+    const larger = windowsWith(60, 6_000);
+    const second = await store.write(key, larger.seq, JSON.stringify(larger.toJSON()), first);
+    assert.deepEqual(await objectNames(buckets.checkpointObjects), [`${key}.6000`]);
+    await assert.rejects(store.write(key, 7_000, JSON.stringify(windowsWith(70, 7_000).toJSON()), first));
+    assert.deepEqual(await objectNames(buckets.checkpointObjects), [`${key}.6000`]);
+    assert.equal((await store.read(key)).state?.seq, 6_000);
+
+    // A state that fits again goes inline and the object is deleted.
+    const small = windowsWith(1, 8_000);
+    const third = await store.write(key, small.seq, JSON.stringify(small.toJSON()), second);
+    assert.ok(third > second);
+    assert.equal((await buckets.checkpoints.get(key))!.json<{ seq: number }>().seq, 8_000);
+    assert.deepEqual(await objectNames(buckets.checkpointObjects), []);
+    assert.deepEqual((await store.read(key)).state, small.toJSON());
+  });
+
+  it('a worker taking over restores partitions from the object store and the results stay exact', async () => {
+    const js = cluster.client.jetstream();
+    const publishRounds = async (from: number, to: number) => {
+      for (let i = from; i < to; i++)
+        for (let k = 0; k < KEYS; k++)
+          await js.publish(
+            `gridflow.in.load.k${k}`,
+            JSON.stringify({ time: T0 + i * 1000, value: (k * 13 + i) / 8 }),
+          );
+    };
+    const expected = referenceWindows();
+    const expectedBy = (beforeRound: number) =>
+      [...expected.values()].filter((r) => r.endMs < T0 + beforeRound * 1000).length;
+    const fromA: PartitionWindowResult[] = [];
+    const a = startGroup(cluster, buckets, 'a', fromA);
+    await publishRounds(0, ROUNDS / 2);
+    await eventually('worker a emitted the first half', 30_000, async () =>
+      fromA.length >= expectedBy(ROUNDS / 2 - 1) ? true : undefined,
+    );
+    const pointers = async () => {
+      let n = 0;
+      for (let p = 0; p < 8; p++)
+        if ((await buckets.checkpoints.get(`big.p${p}`))?.json<{ object?: string }>().object) n++;
+      return n;
+    };
+    await eventually('checkpoints of every partition in the object store', 30_000, async () =>
+      (await pointers()) === (a.ownedPartitions().length || -1) ? true : undefined,
+    );
+    await a.close();
+
+    const fromB: PartitionWindowResult[] = [];
+    const b = startGroup(cluster, buckets, 'b', fromB);
+    try {
+      await publishRounds(ROUNDS / 2, ROUNDS);
+      await eventually('every window emitted', 30_000, async () =>
+        new Set([...fromA, ...fromB].map(resultId)).size >= expectedBy(ROUNDS - 1) ? true : undefined,
+      );
+      assert.ok(fromB.length < expectedBy(ROUNDS - 1), 'b replayed from the checkpoints, not from the start');
+      for (const r of [...fromA, ...fromB]) {
+        // The closing sample's position differs between the stream and the reference.
+        assert.deepEqual({ ...r, seq: 0 }, { ...expected.get(resultId(r))!, seq: 0 }, resultId(r));
+      }
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('cov-resample: a worker taking over a partition from its checkpoint emits exactly the half-hour buckets', async () => {
+    const js = cluster.client.jetstream();
+    const publish = async (from: number, to: number) => {
+      for (const r of meterReadings(from, to))
+        await js.publish(`gridflow.in.meter.${r.key}`, JSON.stringify({ time: r.timeMs, value: r.value }));
+    };
+    const expected = referenceBuckets();
+    const expectedBefore = (timeMs: number) => [...expected.values()].filter((b) => b.endMs <= timeMs).length;
+    const firstHalfEnd = T0 + (COV_ROUNDS / 2) * 90_000;
+    const fromA: PartitionBucketResult[] = [];
+    const a = startCovGroup(cluster, buckets, 'cov-a', fromA);
+    await publish(0, COV_ROUNDS / 2);
+    await eventually('worker a emitted the buckets of the first half', 30_000, async () =>
+      fromA.length >= expectedBefore(firstHalfEnd - HALF_HOUR) ? true : undefined,
+    );
+    const checkpointedMeters = async () => {
+      const meters = new Set<string>();
+      for (let p = 0; p < 8; p++) {
+        const state = (await buckets.checkpoints.get(`cov.p${p}`))?.json<PartitionOperatorState>();
+        if (state && 'operator' in state)
+          for (const key of Object.keys(state.keys)) if (key.startsWith('meter/')) meters.add(key);
+      }
+      return meters.size;
+    };
+    await eventually('every meter in a cov-resample checkpoint', 30_000, async () =>
+      (await checkpointedMeters()) === METERS ? true : undefined,
+    );
+    await a.close();
+
+    const fromB: PartitionBucketResult[] = [];
+    const b = startCovGroup(cluster, buckets, 'cov-b', fromB);
+    try {
+      await publish(COV_ROUNDS / 2, COV_ROUNDS);
+      await eventually('every bucket emitted', 30_000, async () =>
+        new Set([...fromA, ...fromB].map(bucketId)).size >= expected.size ? true : undefined,
+      );
+      assert.ok(
+        fromB.length > 0 && fromB.length < expected.size,
+        'b replayed from the checkpoints, not from the start',
+      );
+      assert.ok(
+        [...expected.values()].some((x) => x.filled),
+        'the silent meter has buckets filled by carrying its last value',
+      );
+      for (const r of [...fromA, ...fromB]) {
+        // The closing reading's position differs between the stream and the reference.
+        assert.deepEqual({ ...r, seq: 0 }, expected.get(bucketId(r)), bucketId(r));
+      }
+    } finally {
+      await b.close();
+    }
+  });
+});
