@@ -35,16 +35,49 @@ export interface WriterOptions {
   onChange?(): void;
 }
 
-/** A batch being filled: lines appended to a string. */
-interface OpenBatch {
-  target: WriteTarget;
-  body: string;
-  points: number;
-}
 /**
- * A closed batch: its body as bytes right away, off the JS heap, so batches waiting for the
- * server are not scanned by every garbage collection (ropes of 5,000 strings were; GC then
- * took most of the time).
+ * A batch being filled: lines written as UTF-8 straight into a byte buffer. Appending to
+ * a string and encoding it at the end cost ≈ 2 µs per point (flattening a rope of 10,000
+ * pieces, then the GC scanning it); writing each line into bytes costs ≈ 0.1 µs.
+ */
+class OpenBatch {
+  private bytes: Buffer;
+  private length = 0;
+  points = 0;
+
+  constructor(
+    readonly target: WriteTarget,
+    initialBytes: number,
+  ) {
+    this.bytes = Buffer.allocUnsafe(initialBytes);
+  }
+
+  add(line: string): void {
+    // A UTF-16 code unit takes at most 3 UTF-8 bytes; +1 for the newline.
+    const room = line.length * 3 + 1;
+    if (this.length + room > this.bytes.length) this.grow(this.length + room);
+    this.length += this.bytes.write(line, this.length);
+    this.bytes[this.length++] = 0x0a;
+    this.points++;
+  }
+
+  /** The batch with a body of its own, exactly as long as its lines. */
+  close(): Batch {
+    const body = Buffer.allocUnsafeSlow(this.length);
+    this.bytes.copy(body, 0, 0, this.length);
+    return { target: this.target, body, points: this.points };
+  }
+
+  private grow(needed: number): void {
+    const bigger = Buffer.allocUnsafe(Math.max(needed, this.bytes.length * 2));
+    this.bytes.copy(bigger, 0, 0, this.length);
+    this.bytes = bigger;
+  }
+}
+
+/**
+ * A closed batch: its body as bytes, off the JS heap, so batches waiting for the server
+ * are not scanned by every garbage collection.
  */
 interface Batch {
   target: WriteTarget;
@@ -52,8 +85,9 @@ interface Batch {
   points: number;
 }
 
-function closeBatch(batch: OpenBatch): Batch {
-  return { target: batch.target, body: Buffer.from(batch.body), points: batch.points };
+/** First size of a batch's byte buffer: ~100 bytes a line, at most 1 MB (it grows as needed). */
+function initialBatchBytes(batchSize: number): number {
+  return Math.min(batchSize * 100, 1024 * 1024);
 }
 
 export class InfluxWriter {
@@ -127,13 +161,13 @@ export class InfluxWriter {
   add(targetKey: string, target: WriteTarget, line: string): void {
     let batch = this.open.get(targetKey);
     if (!batch) {
-      batch = { target, body: '', points: 0 };
+      batch = new OpenBatch(target, initialBatchBytes(this.options.batchSize));
       this.open.set(targetKey, batch);
     }
-    batch.body += line + '\n';
-    if (++batch.points >= this.options.batchSize) {
+    batch.add(line);
+    if (batch.points >= this.options.batchSize) {
       this.open.delete(targetKey);
-      this.enqueue(closeBatch(batch));
+      this.enqueue(batch.close());
     } else if (!this.flushTimer && !this.stopped) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined;
@@ -144,7 +178,7 @@ export class InfluxWriter {
 
   /** Closes every open batch now. */
   flush(): void {
-    for (const batch of this.open.values()) this.enqueue(closeBatch(batch));
+    for (const batch of this.open.values()) this.enqueue(batch.close());
     this.open.clear();
   }
 
