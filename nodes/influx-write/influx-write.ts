@@ -279,11 +279,11 @@ export = (RED: NodeAPI) => {
       let rejected: Point[] | undefined;
       let reasons: string[] | undefined;
       for (let i = 0; i < points.length; i++) {
-        const result = builder.line(points[i], measurement, now);
-        if (result.ok) writer.add(key, target, result.line);
-        else {
-          (rejected ??= []).push(points[i]);
-          (reasons ??= []).push(result.reason);
+        const point = points[i];
+        const reason = writer.addWith(key, target, (sink) => builder.write(point, measurement, now, sink));
+        if (reason !== undefined) {
+          (rejected ??= []).push(point);
+          (reasons ??= []).push(reason);
         }
       }
       if (msg.flush === true) writer.flush();

@@ -12,7 +12,7 @@
  */
 import { DiskQueue, faultCode, type QueuedBatch } from './disk-queue';
 import type { InfluxHttp, WriteOutcome, WriteTarget } from './influx-http';
-import type { Precision } from '../core/line-protocol';
+import type { LineSink, Precision } from '../core/line-protocol';
 import { nextRetryDelayMs } from '../core/retry-backoff';
 
 export interface WriterOptions {
@@ -35,16 +35,73 @@ export interface WriterOptions {
   onChange?(): void;
 }
 
-/** A batch being filled: lines appended to a string. */
-interface OpenBatch {
-  target: WriteTarget;
-  body: string;
-  points: number;
-}
 /**
- * A closed batch: its body as bytes right away, off the JS heap, so batches waiting for the
- * server are not scanned by every garbage collection (ropes of 5,000 strings were; GC then
- * took most of the time).
+ * A batch being filled: lines written as UTF-8 straight into a byte buffer, piece by piece
+ * (LineSink). Appending to a string and encoding it at the end cost ≈ 2 µs per point
+ * (flattening a rope of 10,000 pieces, then the GC scanning it); ASCII pieces are copied
+ * by a loop here, cheaper than a call into Buffer.write for pieces this short.
+ */
+class OpenBatch implements LineSink {
+  private bytes: Buffer;
+  private length = 0;
+  points = 0;
+
+  constructor(
+    readonly target: WriteTarget,
+    initialBytes: number,
+  ) {
+    this.bytes = Buffer.allocUnsafe(initialBytes);
+  }
+
+  text(text: string): void {
+    const n = text.length;
+    // A UTF-16 code unit takes at most 3 UTF-8 bytes.
+    if (this.length + n * 3 > this.bytes.length) this.grow(this.length + n * 3);
+    const bytes = this.bytes;
+    let at = this.length;
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) {
+        at += bytes.write(text.slice(i), at);
+        break;
+      }
+      bytes[at++] = c;
+    }
+    this.length = at;
+  }
+
+  mark(): number {
+    return this.length;
+  }
+
+  rollback(mark: number): void {
+    this.length = mark;
+  }
+
+  /** Ends the line just written. */
+  endLine(): void {
+    if (this.length + 1 > this.bytes.length) this.grow(this.length + 1);
+    this.bytes[this.length++] = 0x0a;
+    this.points++;
+  }
+
+  /** The batch with a body of its own, exactly as long as its lines. */
+  close(): Batch {
+    const body = Buffer.allocUnsafeSlow(this.length);
+    this.bytes.copy(body, 0, 0, this.length);
+    return { target: this.target, body, points: this.points };
+  }
+
+  private grow(needed: number): void {
+    const bigger = Buffer.allocUnsafe(Math.max(needed, this.bytes.length * 2));
+    this.bytes.copy(bigger, 0, 0, this.length);
+    this.bytes = bigger;
+  }
+}
+
+/**
+ * A closed batch: its body as bytes, off the JS heap, so batches waiting for the server
+ * are not scanned by every garbage collection.
  */
 interface Batch {
   target: WriteTarget;
@@ -52,8 +109,9 @@ interface Batch {
   points: number;
 }
 
-function closeBatch(batch: OpenBatch): Batch {
-  return { target: batch.target, body: Buffer.from(batch.body), points: batch.points };
+/** First size of a batch's byte buffer: ~100 bytes a line, at most 1 MB (it grows as needed). */
+function initialBatchBytes(batchSize: number): number {
+  return Math.min(batchSize * 100, 1024 * 1024);
 }
 
 export class InfluxWriter {
@@ -125,26 +183,41 @@ export class InfluxWriter {
 
   /** Adds one line for `target` (key: its JSON, '' for the connection's default). */
   add(targetKey: string, target: WriteTarget, line: string): void {
+    this.addWith(targetKey, target, (sink) => sink.text(line));
+  }
+
+  /**
+   * Adds the line `write` puts into the batch for `target`, unless it returns a reason
+   * (having left nothing there, see LineBuilder.write); returns that reason.
+   */
+  addWith(
+    targetKey: string,
+    target: WriteTarget,
+    write: (sink: LineSink) => string | undefined | void,
+  ): string | undefined {
     let batch = this.open.get(targetKey);
     if (!batch) {
-      batch = { target, body: '', points: 0 };
+      batch = new OpenBatch(target, initialBatchBytes(this.options.batchSize));
       this.open.set(targetKey, batch);
     }
-    batch.body += line + '\n';
-    if (++batch.points >= this.options.batchSize) {
+    const reason = write(batch);
+    if (typeof reason === 'string') return reason;
+    batch.endLine();
+    if (batch.points >= this.options.batchSize) {
       this.open.delete(targetKey);
-      this.enqueue(closeBatch(batch));
+      this.enqueue(batch.close());
     } else if (!this.flushTimer && !this.stopped) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined;
         this.flush();
       }, this.options.flushMs);
     }
+    return undefined;
   }
 
   /** Closes every open batch now. */
   flush(): void {
-    for (const batch of this.open.values()) this.enqueue(closeBatch(batch));
+    for (const batch of this.open.values()) if (batch.points > 0) this.enqueue(batch.close());
     this.open.clear();
   }
 

@@ -207,6 +207,23 @@ describe('line protocol', () => {
     );
   });
 
+  it('writes runs of nearby epoch ms (sharing the cached high digits) exactly', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 8.64e15 }),
+        fc.array(fc.integer({ min: -2_000_000, max: 2_000_000 }), { minLength: 1, maxLength: 50 }),
+        (start, steps) => {
+          let ms = start;
+          for (const step of steps) {
+            ms = Math.min(8.64e15, Math.max(0, ms + step));
+            assert.equal(formatTimestamp(ms, 'ms'), String(ms));
+            assert.equal(formatTimestamp(ms, 'us'), ms === 0 ? '0' : `${ms}000`);
+          }
+        },
+      ),
+    );
+  });
+
   it('keeps all nine fraction digits of an ISO timestamp', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: -(10n ** 17n), max: 4n * 10n ** 18n }), (ns) => {

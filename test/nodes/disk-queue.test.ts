@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DiskQueue } from '../../nodes/shared/disk-queue';
 import { InfluxWriter } from '../../nodes/shared/influx-writer';
+import { LineBuilder, type Point } from '../../nodes/core/line-protocol';
 import { mountTmpfs, remountReadOnly, unmount } from '../harness/tmpfs';
 
 describe('disk queue', () => {
@@ -181,5 +182,47 @@ describe('influx writer when the disk refuses every batch', () => {
     await writer.close(Date.now());
     assert.equal(writer.droppedPoints, 1000);
     assert.match(faults.at(-1)!, /closing: 200 point\(s\) could not be stored on disk/);
+  });
+});
+
+describe('influx writer batch bytes', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gridflow-dqb-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('holds exactly the lines LineBuilder.line gives, UTF-8, with nothing left of a refused point', async () => {
+    const points: Point[] = [
+      { measurement: 'm', tags: { site: 'Zürich ⚡ 𝄞' }, fields: { v: 1.5 }, timestamp: 1_700_000_000_000 },
+      { measurement: 'm', tags: { site: 'half-way' }, fields: { ok: 1, bad: NaN }, timestamp: 1 },
+      { measurement: 'm w', fields: { s: 'quote " and \\' }, timestamp: 1_700_000_000_123 },
+      { measurement: 'm', tags: { site: 'late' }, fields: { v: 2 }, timestamp: 'yesterday' },
+      { measurement: 'm', fields: { v: 3, n: { int: 7 } }, timestamp: 5 },
+    ];
+    const writer = new InfluxWriter({
+      client: undefined, // every closed batch goes to disk, where we read it back
+      precision: 'ms',
+      batchSize: 2,
+      flushMs: 60_000,
+      bufferDir: dir,
+      bufferBytes: 1e6,
+    });
+    const builder = new LineBuilder('ms');
+    const reasons = points.map((p) => writer.addWith('', {}, (sink) => builder.write(p, undefined, 0, sink)));
+    writer.flush();
+    const expected = points.map((p) => builder.line(p, undefined, 0));
+    assert.deepEqual(
+      reasons,
+      expected.map((r) => (r.ok ? undefined : r.reason)),
+    );
+    const queue = new DiskQueue<object>(dir, 1e6);
+    let body = '';
+    for (let e = queue.oldest(); e; e = queue.oldest()) {
+      body += queue.read(e)!.body.toString('utf8');
+      queue.remove(e);
+    }
+    const lines = expected.flatMap((r) => (r.ok ? [r.line + '\n'] : []));
+    assert.equal(body, lines.join(''));
+    assert.equal(lines.length, 3);
+    await writer.close(Date.now());
   });
 });
