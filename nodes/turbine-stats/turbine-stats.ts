@@ -11,6 +11,7 @@ import {
 } from '../core/turbine-stats';
 import { DEFAULT_MAD_THRESHOLD, type ImputeMethod } from '../core/turbine-cleaning';
 import { failOnBadConfig } from '../shared/config-failure';
+import { parseCheckpointMs, startCheckpoints } from '../shared/checkpoint-timer';
 
 interface TurbineStatsConfig extends NodeDef {
   turbineProperty: string;
@@ -26,6 +27,7 @@ interface TurbineStatsConfig extends NodeDef {
   latenessSeconds?: string | number;
   idleSeconds?: string | number;
   maxFutureSeconds?: string | number;
+  checkpointSeconds?: string | number;
 }
 
 interface Settings {
@@ -34,6 +36,7 @@ interface Settings {
   powerPath: string[];
   options: TurbineStatsOptions;
   idleMs: number;
+  checkpointMs: number;
 }
 
 const WARNINGS_PER_MSG = 5;
@@ -63,6 +66,7 @@ function parseSettings(config: TurbineStatsConfig): Settings {
       maxFutureMs: configNumber(config.maxFutureSeconds, 'maxFutureSeconds', 300, { min: 0 }) * 1000,
     },
     idleMs: configNumber(config.idleSeconds, 'idleSeconds', 300, { min: 1 }) * 1000,
+    checkpointMs: parseCheckpointMs(config.checkpointSeconds),
   };
 }
 
@@ -183,9 +187,15 @@ export = (RED: NodeAPI) => {
       Math.min(settings.idleMs, 60_000),
     );
 
+    const checkpoints = startCheckpoints(
+      settings.checkpointMs,
+      () => saveState(node, stats.toJSON()),
+      (err) => node.error(`checkpoint failed: ${(err as Error).message}`),
+    );
+
     node.on('close', (_removed: boolean, done: () => void) => {
       clearInterval(idle);
-      saveState(node, stats.toJSON());
+      checkpoints.stop();
       done();
     });
   }
