@@ -14,6 +14,8 @@ import { EventOrderBuffer } from '../core/event-order';
 import { toEpochMs } from '../core/timestamp';
 import { onInput, registerNode } from '../shared/node-handler';
 import { ANOMALY_FLAGGER_MIGRATIONS } from './migrations';
+import { DEFAULT_MAX_KEYS, KEY_CAP_WARNING, OncePerKey } from '../core/lru-keys';
+import { parseCheckpointMs, startCheckpoints } from '../shared/checkpoint-timer';
 
 /** Stream mode in event time: blank timeProperty = arrival order, as before. */
 interface StreamTimeConfig {
@@ -46,6 +48,8 @@ interface AnomalyFlaggerConfig extends NodeDef {
   keyProperty: string;
   windowSize: string | number;
   minCount: string | number;
+  maxKeys?: string | number;
+  checkpointSeconds?: string | number;
 }
 
 interface Settings {
@@ -55,6 +59,8 @@ interface Settings {
   keyProperty: string;
   windowSize: number;
   minCount: number;
+  maxKeys: number;
+  checkpointMs: number;
 }
 
 function parseSettings(config: AnomalyFlaggerConfig): Settings {
@@ -68,6 +74,8 @@ function parseSettings(config: AnomalyFlaggerConfig): Settings {
     keyProperty: (config.keyProperty ?? 'payload.key').trim(),
     windowSize,
     minCount: configNumber(config.minCount, 'minCount', 10, { min: 2, max: windowSize, integer: true }),
+    maxKeys: configNumber(config.maxKeys, 'maxKeys', DEFAULT_MAX_KEYS, { min: 1, integer: true }),
+    checkpointMs: parseCheckpointMs(config.checkpointSeconds),
   };
 }
 
@@ -102,7 +110,13 @@ export = (RED: NodeAPI) => {
       settings = parseAllSettings(() => parseSettings(config));
       time = parseStreamTime(config);
       const saved = settings.mode === 'stream' ? loadState<StreamAnomalyState>(node) : undefined;
-      stream = new StreamAnomalyDetector(settings.sigmas, settings.windowSize, settings.minCount, saved);
+      stream = new StreamAnomalyDetector(
+        settings.sigmas,
+        settings.windowSize,
+        settings.minCount,
+        saved,
+        settings.maxKeys,
+      );
     } catch (err) {
       failOnBadConfig(node, err);
       return;
@@ -110,14 +124,17 @@ export = (RED: NodeAPI) => {
     const valuePath = memberPath(settings.property);
     let seen = 0;
     let flagged = 0;
+    let capWarned = false;
     const showCounts = () =>
-      showStatus(
-        node,
-        flagged > 0 || late > 0 ? 'warn' : 'ok',
-        late > 0
-          ? `${compactCount(flagged)} of ${compactCount(seen)} · ${compactCount(late)} late`
-          : `${compactCount(flagged)} of ${compactCount(seen)} flagged`,
-      );
+      capWarned
+        ? showStatus(node, 'warn', `key cap ${compactCount(settings.maxKeys)}`)
+        : showStatus(
+            node,
+            flagged > 0 || late > 0 ? 'warn' : 'ok',
+            late > 0
+              ? `${compactCount(flagged)} of ${compactCount(seen)} · ${compactCount(late)} late`
+              : `${compactCount(flagged)} of ${compactCount(seen)} flagged`,
+          );
 
     function fleet(msg: Msg, send: Send, done: Done) {
       if (!Array.isArray(msg.payload))
@@ -153,7 +170,7 @@ export = (RED: NodeAPI) => {
       latenessMs: time.latenessMs,
       maxFutureMs: time.maxFutureMs,
     });
-    const lateKeys = new Set<string>();
+    const lateKeys = new OncePerKey();
     let late = 0;
     let lastInputMs = Date.now();
 
@@ -175,9 +192,8 @@ export = (RED: NodeAPI) => {
         return done(new Error(`${result.reason}; raise maxFutureSeconds if the clocks differ`));
       if (!result.ok) {
         late++;
-        if (!lateKeys.has(key))
+        if (lateKeys.first(key))
           node.warn(`key "${key}": ${result.reason}; not scored (raise latenessSeconds)`);
-        lateKeys.add(key);
         showCounts();
         return done();
       }
@@ -188,6 +204,10 @@ export = (RED: NodeAPI) => {
     /** Scores one value in its key's (event-time) order and sends the msg with the flags. */
     function score(key: string, value: number, msg: Msg, send: Send) {
       const score = stream.check(key, value);
+      if (!capWarned && stream.evictedKeys > 0) {
+        capWarned = true;
+        node.warn(KEY_CAP_WARNING(settings.maxKeys));
+      }
       const fields = { ...scoreFields(score), count: score.count };
       // The flags go beside the value: into payload for payload.value, onto msg for payload.
       const parentPath = settings.property.split('.').slice(0, -1).join('.');
@@ -236,9 +256,18 @@ export = (RED: NodeAPI) => {
       } else streamOne(msg, send, done);
     });
 
+    const checkpoints =
+      settings.mode === 'stream'
+        ? startCheckpoints(
+            settings.checkpointMs,
+            () => saveState(node, stream.toJSON()),
+            (err) => node.error(`checkpoint failed: ${(err as Error).message}`),
+          )
+        : undefined;
+
     node.on('close', (_removed: boolean, done: () => void) => {
       if (idle) clearInterval(idle);
-      if (settings.mode === 'stream') saveState(node, stream.toJSON());
+      checkpoints?.stop();
       done();
     });
   }

@@ -6,6 +6,7 @@
  * measured in event time: between the times stamped on the samples (docs/adr/0005).
  */
 import { EventClock, everyPeriod, type EventClockState } from './event-time';
+import { LruMap } from './lru-keys';
 export interface CovRuleSettings {
   /** Absolute deadband; 0 = off. */
   absolute: number;
@@ -101,6 +102,8 @@ export interface EventTimeCovSettings extends CovRuleSettings {
   latenessMs: number;
   /** Samples stamped further ahead of the wall clock are bad input. */
   maxFutureMs: number;
+  /** Keys held at most; a new key beyond it makes the least recently seen key forgotten. */
+  maxKeys?: number;
 }
 
 export interface EventTimeCovState extends CovRuleState {
@@ -140,12 +143,13 @@ const EVERY_MS = everyPeriod(1);
  */
 export class EventTimeCov<M> {
   private readonly rule: CovRule;
-  private readonly keys = new Map<string, KeyClock<M>>();
+  private readonly keys: LruMap<KeyClock<M>>;
 
   constructor(
     readonly settings: EventTimeCovSettings,
     state?: EventTimeCovState,
   ) {
+    this.keys = new LruMap(settings.maxKeys ?? Infinity);
     this.rule = new CovRule(settings, state);
     for (const [key, saved] of Object.entries(state?.clocks ?? {}))
       this.keyClock(key, saved.newestMs ?? 0).clock.restore(saved);
@@ -155,13 +159,25 @@ export class EventTimeCov<M> {
     return this.keys.size;
   }
 
+  /** Keys forgotten because maxKeys was reached. */
+  get evictedKeys(): number {
+    return this.keys.evicted;
+  }
+
   offer(key: string, timeMs: number, value: number, item: M, nowMs: number): CovOffer<M> {
-    const entry = this.keys.get(key) ?? this.keyClock(key, nowMs);
+    const known = this.keys.use(key);
+    const entry = known ?? this.newKeyClock(nowMs);
     const admission = entry.clock.admit(timeMs, nowMs);
     if (!admission.ok) return admission;
+    const decided: CovDecided<M>[] = [];
+    if (known === undefined) {
+      // The key idle the longest makes room: its held samples are decided now, then it is forgotten.
+      const forgotten = this.keys.admit(key, (oldKey, old) => this.release(oldKey, old, Infinity, decided));
+      if (forgotten !== undefined) this.rule.reset(forgotten);
+      this.keys.set(key, entry);
+    }
     entry.lastSeenMs = nowMs;
     entry.clock.observe(timeMs); // decisions are made below, in time order
-    const decided: CovDecided<M>[] = [];
     const { held } = entry;
     if (held.length === 0 && timeMs <= entry.clock.watermarkMs) {
       this.decide(key, entry, { timeMs, value, item }, decided);
@@ -218,13 +234,17 @@ export class EventTimeCov<M> {
   }
 
   private keyClock(key: string, nowMs: number): KeyClock<M> {
+    const entry = this.newKeyClock(nowMs);
+    this.keys.set(key, entry);
+    return entry;
+  }
+
+  private newKeyClock(nowMs: number): KeyClock<M> {
     const { latenessMs, maxFutureMs } = this.settings;
-    const entry = {
+    return {
       clock: new EventClock({ latenessMs, maxFutureMs }, EVERY_MS, 'start'),
       held: [],
       lastSeenMs: nowMs,
     };
-    this.keys.set(key, entry);
-    return entry;
   }
 }

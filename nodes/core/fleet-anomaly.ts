@@ -7,6 +7,7 @@
  *   value itself), once the window holds `minCount` values. The window is
  *   sliding-window's `CountWindow` (O(1) mean and stdev per value).
  */
+import { LruMap } from './lru-keys';
 import { CountWindow } from './sliding-window';
 
 export interface ZScore {
@@ -66,9 +67,9 @@ export interface StreamAnomalyState {
   [key: string]: ReturnType<CountWindow['toJSON']>;
 }
 
-/** Stream mode, per key: each value against the window of earlier values. */
+/** Stream mode, per key: each value against the window of earlier values; at most `maxKeys` keys (LRU). */
 export class StreamAnomalyDetector {
-  private readonly windows = new Map<string, CountWindow>();
+  private readonly windows: LruMap<CountWindow>;
   /** Count windows take a time; the arrival number stands in for it. */
   private sequence = 0;
 
@@ -77,7 +78,9 @@ export class StreamAnomalyDetector {
     readonly windowSize: number,
     readonly minCount: number,
     state?: StreamAnomalyState,
+    readonly maxKeys = Infinity,
   ) {
+    this.windows = new LruMap(maxKeys);
     if (!(k > 0)) throw new Error(`k ${k} must be above 0`);
     if (minCount > windowSize) throw new Error(`minCount ${minCount} is above windowSize ${windowSize}`);
     for (const [key, window] of Object.entries(state ?? {})) {
@@ -88,7 +91,7 @@ export class StreamAnomalyDetector {
 
   /** Scores `value` against the earlier values of `key`, then adds it to the window. */
   check(key: string, value: number): ZScore & { count: number } {
-    let window = this.windows.get(key);
+    let window = this.windows.use(key);
     if (!window) this.windows.set(key, (window = new CountWindow(this.windowSize)));
     const { count, mean, stdev } = window.summary();
     const score =
@@ -106,6 +109,11 @@ export class StreamAnomalyDetector {
 
   get keys(): number {
     return this.windows.size;
+  }
+
+  /** Keys forgotten because maxKeys was reached (the key idle the longest makes room). */
+  get evictedKeys(): number {
+    return this.windows.evicted;
   }
 
   toJSON(): StreamAnomalyState {

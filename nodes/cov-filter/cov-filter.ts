@@ -11,6 +11,8 @@ import { everyAligned, type AlignedClock } from '../shared/aligned-clock';
 import { configNumber, parseAllSettings } from '../shared/config-number';
 import { msgPathReader, readKey, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
+import { parseCheckpointMs, startCheckpoints } from '../shared/checkpoint-timer';
+import { DEFAULT_MAX_KEYS, KEY_CAP_WARNING, OncePerKey } from '../core/lru-keys';
 import { compactCount, showStatus } from '../shared/status';
 import type { Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
 import { failOnBadConfig } from '../shared/config-failure';
@@ -27,6 +29,8 @@ interface CovFilterConfig extends NodeDef {
   latenessSeconds?: string | number;
   idleSeconds?: string | number;
   maxFutureSeconds?: string | number;
+  maxKeys?: string | number;
+  checkpointSeconds?: string | number;
 }
 
 const STATUS_EVERY_MS = 1000;
@@ -45,8 +49,9 @@ function parseCovFilterOptions(config: CovFilterConfig, timeProperty: string) {
       configNumber(config.maxFutureSeconds, 'maxFutureSeconds', DEFAULT_MAX_FUTURE_MS / 1000, {
         min: 0,
       }) * 1000,
+    maxKeys: configNumber(config.maxKeys, 'maxKeys', DEFAULT_MAX_KEYS, { min: 1, integer: true }),
   };
-  return { options, idleMs };
+  return { options, idleMs, checkpointMs: parseCheckpointMs(config.checkpointSeconds) };
 }
 
 export = (RED: NodeAPI) => {
@@ -63,13 +68,15 @@ export = (RED: NodeAPI) => {
     const property = config.property || 'payload';
     const keyProperty = config.keyProperty ?? 'topic';
     const timeProperty = config.timeProperty ?? '';
-    const { options, idleMs } = parseAllSettings(() => parseCovFilterOptions(config, timeProperty));
+    const { options, idleMs, checkpointMs } = parseAllSettings(() =>
+      parseCovFilterOptions(config, timeProperty),
+    );
     const { latenessMs } = options;
     const filter = new EventTimeCov<Msg>(options, loadState<EventTimeCovState>(this));
     const readValue = msgPathReader(RED, property);
     const readKeyValue = keyProperty ? msgPathReader(RED, keyProperty) : () => '';
     const readTime = timeProperty ? msgPathReader(RED, timeProperty) : undefined;
-    const badKeys = new Set<string>();
+    const badKeys = new OncePerKey();
     let passed = 0;
     let blocked = 0;
     let bad = 0;
@@ -78,13 +85,22 @@ export = (RED: NodeAPI) => {
 
     const showCounts = (nowMs: number) => {
       statusAt = nowMs;
-      const text = `${compactCount(passed)} of ${compactCount(passed + blocked + bad + late)} passed`;
-      showStatus(this, bad > 0 || late > 0 ? 'warn' : 'ok', text);
+      const capped = filter.evictedKeys > 0;
+      const text = capped
+        ? `key cap ${compactCount(options.maxKeys)}`
+        : `${compactCount(passed)} of ${compactCount(passed + blocked + bad + late)} passed`;
+      showStatus(this, bad > 0 || late > 0 || capped ? 'warn' : 'ok', text);
+    };
+    let capWarned = false;
+    const warnCapOnce = () => {
+      if (capWarned || filter.evictedKeys === 0) return;
+      capWarned = true;
+      this.warn(KEY_CAP_WARNING(options.maxKeys));
+      showCounts(Date.now());
     };
     const reportBad = (key: string, msg: Msg, reason: string) => {
       bad++;
-      if (!badKeys.has(key)) {
-        badKeys.add(key);
+      if (badKeys.first(key)) {
         this.error(reason, msg);
       }
       showCounts(Date.now());
@@ -140,7 +156,8 @@ export = (RED: NodeAPI) => {
         }
         return done();
       }
-      if (badKeys.size > 0) badKeys.delete(key);
+      badKeys.forget(key);
+      warnCapOnce();
       sendDecided(offer.decided, send);
       if (nowMs - statusAt >= STATUS_EVERY_MS) showCounts(nowMs);
       done();
@@ -155,11 +172,18 @@ export = (RED: NodeAPI) => {
           })
         : undefined;
 
+    // Held msgs are not saved: a checkpoint keeps the decided state, a crash loses only held msgs.
+    const checkpoints = startCheckpoints(
+      checkpointMs,
+      () => saveState(this, filter.toJSON()),
+      (err) => this.error(`checkpoint failed: ${(err as Error).message}`),
+    );
+
     this.on('close', (_removed: boolean, done: () => void) => {
       idleClock?.stop();
       // Msgs still waiting for the watermark are decided now rather than lost.
       sendDecided(filter.flush(), (m) => this.send(m));
-      saveState(this, filter.toJSON());
+      checkpoints.stop();
       done();
     });
   }

@@ -11,6 +11,8 @@ import { everyAligned } from '../shared/aligned-clock';
 import { configNumber, parseAllSettings } from '../shared/config-number';
 import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
+import { parseCheckpointMs, startCheckpoints } from '../shared/checkpoint-timer';
+import { DEFAULT_MAX_KEYS, KEY_CAP_WARNING, LruMap } from '../core/lru-keys';
 import { compactCount, showStatus, countOf } from '../shared/status';
 import type { Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
 import { failOnBadConfig } from '../shared/config-failure';
@@ -28,6 +30,8 @@ interface CovResamplerConfig extends NodeDef {
   graceSeconds?: string | number;
   idleSeconds?: string | number;
   maxFutureSeconds?: string | number;
+  maxKeys?: string | number;
+  checkpointSeconds?: string | number;
 }
 
 /** The newest reading of a key and when it arrived, for the idle fallback. */
@@ -73,7 +77,8 @@ function parseResamplerSettings(config: CovResamplerConfig) {
     maxFutureMs: configNumber(config.maxFutureSeconds, 'maxFutureSeconds', 300, { min: 0 }) * 1000,
   };
   const idleMs = configNumber(config.idleSeconds, 'idleSeconds', 60, { min: 1 }) * 1000;
-  return { settings, idleMs };
+  const maxKeys = configNumber(config.maxKeys, 'maxKeys', DEFAULT_MAX_KEYS, { min: 1, integer: true });
+  return { settings, idleMs, maxKeys, checkpointMs: parseCheckpointMs(config.checkpointSeconds) };
 }
 
 export = (RED: NodeAPI) => {
@@ -87,12 +92,14 @@ export = (RED: NodeAPI) => {
   }
 
   function startCovResampler(this: Node, config: CovResamplerConfig) {
-    const { settings, idleMs } = parseAllSettings(() => parseResamplerSettings(config));
+    const { settings, idleMs, maxKeys, checkpointMs } = parseAllSettings(() =>
+      parseResamplerSettings(config),
+    );
     const property = config.property || 'payload';
     // Blank Time = arrival time, as in moving-window.
     const timeProperty = (config.timeProperty ?? 'timestamp').trim();
     const keyProperty = config.keyProperty ?? 'topic';
-    const keys = new Map<string, CovResampler>();
+    const keys = new LruMap<CovResampler>(maxKeys);
     for (const [key, state] of Object.entries(loadState<SavedState>(this) ?? {})) {
       keys.set(key, new CovResampler(settings, state));
     }
@@ -102,9 +109,18 @@ export = (RED: NodeAPI) => {
     let bad = 0;
     let late = 0;
 
+    let capWarned = false;
     const resamplerFor = (key: string) => {
-      let r = keys.get(key);
-      if (r === undefined) keys.set(key, (r = new CovResampler(settings)));
+      let r = keys.use(key);
+      if (r !== undefined) return r;
+      // The key idle the longest makes room; its open buckets are forgotten with it.
+      const forgotten = keys.admit(key);
+      if (forgotten !== undefined) {
+        arrivals.delete(forgotten);
+        if (!capWarned) this.warn(KEY_CAP_WARNING(maxKeys));
+        capWarned = true;
+      }
+      keys.set(key, (r = new CovResampler(settings)));
       return r;
     };
     const showCounts = () => {
@@ -114,6 +130,7 @@ export = (RED: NodeAPI) => {
       ]
         .filter((t) => t !== '')
         .join(' · ');
+      if (keys.evicted > 0) return showStatus(this, 'warn', `key cap ${compactCount(maxKeys)}`);
       showStatus(
         this,
         problems ? 'warn' : 'ok',
@@ -155,6 +172,8 @@ export = (RED: NodeAPI) => {
       if (msg.reset) {
         if (key) keys.delete(key);
         else keys.clear();
+        if (key) arrivals.delete(key);
+        else arrivals.clear();
         showCounts();
         return done();
       }
@@ -231,16 +250,19 @@ export = (RED: NodeAPI) => {
           if (!arrival || now - arrival.atMs < idleMs || arrival.atMs - arrival.newestMs > idleMs) continue;
           emit((m) => this.send(m ?? undefined), key, r.closeLive(now));
         }
-        save();
         showCounts();
       },
       { onError: (err) => this.error(`closing idle keys failed: ${(err as Error).message}`) },
     );
     showCounts();
 
+    const checkpoints = startCheckpoints(checkpointMs, save, (err) =>
+      this.error(`checkpoint failed: ${(err as Error).message}`),
+    );
+
     this.on('close', (_removed: boolean, done: () => void) => {
       idle.stop();
-      save();
+      checkpoints.stop();
       done();
     });
   }

@@ -13,7 +13,8 @@ import { configNumber, parseAllSettings } from '../shared/config-number';
 import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
 import type { Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
-import { showStatus } from '../shared/status';
+import { compactCount, showStatus } from '../shared/status';
+import { DEFAULT_MAX_KEYS, KEY_CAP_WARNING, LruMap } from '../core/lru-keys';
 import { failOnBadConfig } from '../shared/config-failure';
 import { onInput, registerNode } from '../shared/node-handler';
 import { FORECASTER_MIGRATIONS } from './migrations';
@@ -34,6 +35,7 @@ interface ForecasterConfig extends NodeDef {
   property?: string;
   timeProperty?: string;
   keyProperty?: string;
+  maxKeys?: string | number;
 }
 
 interface Settings extends ForecastSettings {
@@ -41,6 +43,7 @@ interface Settings extends ForecastSettings {
   timeProperty: string;
   keyProperty: string;
   idleMs: number;
+  maxKeys: number;
 }
 
 interface SavedState {
@@ -111,6 +114,7 @@ function parseSettings(config: ForecasterConfig): Settings {
     property: config.property || 'payload',
     timeProperty: config.timeProperty ?? 'timestamp',
     keyProperty: config.keyProperty ?? 'topic',
+    maxKeys: configNumber(config.maxKeys, 'maxKeys', DEFAULT_MAX_KEYS, { min: 1, integer: true }),
   };
   const needed = minHistoryOf(model, s);
   if (s.historySteps < needed) {
@@ -132,7 +136,7 @@ export = (RED: NodeAPI) => {
       failOnBadConfig(this, err);
       return;
     }
-    const streams = new Map<string, ForecastStream>();
+    const streams = new LruMap<ForecastStream>(settings.maxKeys);
     const saved = loadState<SavedState>(this);
     for (const [key, state] of Object.entries(saved?.keys ?? {})) {
       try {
@@ -165,6 +169,16 @@ export = (RED: NodeAPI) => {
       settings.stepMs >= 60_000 ? isoUtc(ms).slice(11, 16) : isoUtc(ms).slice(11, 19);
 
     const lastArrival = new Map<string, number>();
+    let capWarned = false;
+    /** At maxKeys, the key idle the longest makes room for `key` (one warning). */
+    const forgetIdlestIfFull = (key: string) => {
+      const forgotten = streams.admit(key);
+      if (forgotten === undefined) return;
+      Reflect.deleteProperty(keys, forgotten);
+      lastArrival.delete(forgotten);
+      if (!capWarned) this.warn(KEY_CAP_WARNING(settings.maxKeys));
+      capWarned = true;
+    };
     const forecastMsgs = (key: string, stream: ForecastStream, results: ObserveResult[]): [Msg[], Msg[]] => {
       const forecasts: Msg[] = [];
       const accuracies: Msg[] = [];
@@ -185,7 +199,9 @@ export = (RED: NodeAPI) => {
           filled,
         } as Msg);
         if (accuracy) accuracies.push(accuracyMsg(key, accuracy));
-        if (!stream.ready) showStatus(this, 'warn', `persist ${stream.series.length}/${stream.minHistory}`);
+        if (capWarned) showStatus(this, 'warn', `key cap ${compactCount(settings.maxKeys)}`);
+        else if (!stream.ready)
+          showStatus(this, 'warn', `persist ${stream.series.length}/${stream.minHistory}`);
         else if (filled > 0)
           showStatus(this, 'warn', `filled ${filled} → ${stepText(forecast.targetTimeMs)}`);
         else showStatus(this, 'ok', `${SHORT[forecast.model]} → ${stepText(forecast.targetTimeMs)}`);
@@ -244,9 +260,10 @@ export = (RED: NodeAPI) => {
         }
         timeMs = t;
       }
-      let stream = streams.get(key);
+      let stream = streams.use(key);
       if (!stream) {
         stream = new ForecastStream(settings);
+        forgetIdlestIfFull(key);
         streams.set(key, stream);
       }
       const admission = stream.admit(timeMs, nowMs);

@@ -13,6 +13,8 @@ import { everyAligned, type AlignedClock } from '../shared/aligned-clock';
 import { configNumber, parseAllSettings } from '../shared/config-number';
 import { msgPathReader, readKey, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
+import { CheckpointSlots, parseCheckpointMs } from '../shared/checkpoint-timer';
+import { OncePerKey } from '../core/lru-keys';
 import { compactCount, showStatus, countOf } from '../shared/status';
 import type { Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
 import { failOnBadConfig } from '../shared/config-failure';
@@ -77,7 +79,7 @@ function parseSettings(config: MovingWindowConfig): MovingWindowSettings {
     if (!AGGREGATES.includes(a))
       throw new Error(`aggregate "${a}" is unknown (use ${AGGREGATES.join(', ')})`);
   }
-  const checkpointMs = configNumber(config.checkpointSeconds, 'checkpointSeconds', 60, { min: 1 }) * 1000;
+  const checkpointMs = parseCheckpointMs(config.checkpointSeconds);
   const lateOutput = config.lateOutput || 'output';
   if (lateOutput !== 'output' && lateOutput !== 'drop')
     throw new Error(`setting lateOutput = "${lateOutput}" must be "output" or "drop"`);
@@ -167,7 +169,7 @@ export = (RED: NodeAPI) => {
     const readValue = msgPathReader(RED, settings.property);
     const readKeyValue = settings.keyProperty ? msgPathReader(RED, settings.keyProperty) : () => '';
     const readTime = settings.timeProperty ? msgPathReader(RED, settings.timeProperty) : undefined;
-    const badKeys = new Set<string>(); // keys whose bad input was reported already
+    const badKeys = new OncePerKey(); // keys whose bad input was reported already
     let badCount = 0;
     let lateCount = 0;
     let capWarned = false;
@@ -185,8 +187,7 @@ export = (RED: NodeAPI) => {
     };
     const reportBad = (key: string, msg: Msg, reason: string) => {
       badCount++;
-      if (!badKeys.has(key)) {
-        badKeys.add(key);
+      if (badKeys.first(key)) {
         this.error(`key "${key}": ${reason}; not counted in the ${label} window`, msg);
       }
       showKeys();
@@ -247,7 +248,7 @@ export = (RED: NodeAPI) => {
         }
         return done();
       }
-      if (badKeys.size > 0) badKeys.delete(key);
+      badKeys.forget(key);
       const { closed } = result;
       // One window per sample (hopSeconds 0, no lateness) goes out on the msg object itself.
       if (closed.length === 1 && hopMs === 0) send([toMsg(closed[0], msg), null]);
@@ -264,13 +265,11 @@ export = (RED: NodeAPI) => {
     };
 
     // Checkpoints at wall-clock multiples of checkpointSeconds (every minute at :00).
-    let checkpointSlot = Math.floor(Date.now() / settings.checkpointMs);
+    const checkpoints = new CheckpointSlots(settings.checkpointMs);
     const tick = () => {
       const nowMs = Date.now();
       emit(windows.closeIdle(nowMs));
-      const slot = Math.floor(nowMs / settings.checkpointMs);
-      if (slot !== checkpointSlot) {
-        checkpointSlot = slot;
+      if (checkpoints.due(nowMs)) {
         windows.evictIdle(nowMs);
         saveState(this, windows.toJSON());
       }

@@ -8,6 +8,9 @@ import https from 'node:https';
 import { InfluxDB } from '@influxdata/influxdb-client';
 import type { Precision } from '../core/line-protocol';
 import { quoteIdentifier } from '../core/influxql';
+import { OncePerKey } from '../core/lru-keys';
+
+const CREATED_DATABASES_MAX = 1000;
 
 export type ApiVersion = 'v1' | 'v2';
 
@@ -64,7 +67,8 @@ export class InfluxHttp {
   private readonly agent: http.Agent;
   private readonly base: URL;
   private readonly request: typeof http.request;
-  private readonly createdDatabases = new Set<string>();
+  /** Databases created once each; bounded, as msg.database may name many (createDatabases "any"). */
+  private readonly createdDatabases = new OncePerKey(CREATED_DATABASES_MAX);
   private fluxClient: InfluxDB | undefined;
   createDatabases: CreateDatabases = 'configured';
 
@@ -121,8 +125,7 @@ export class InfluxHttp {
           status: 404,
           message: `database "${database}" does not exist, and createDatabases is "${this.createDatabases}" (create it, or allow "any")`,
         };
-      if (!this.createdDatabases.has(database)) {
-        this.createdDatabases.add(database);
+      if (this.createdDatabases.first(database)) {
         const created = await this.post(
           'query',
           Buffer.from(new URLSearchParams({ q: `CREATE DATABASE ${quoteIdentifier(database)}` }).toString()),

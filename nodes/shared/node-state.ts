@@ -6,19 +6,71 @@ import type { Node, NodeAPI } from './node-red-types';
  * default Node-RED userDir the store is memory: each stateful node says once that its
  * state will not survive a restart, and how to change that.
  */
-export function loadState<T>(node: Node, key = 'state'): T | undefined {
+/**
+ * The shape of a node's saved state. Every save writes `version` beside the state (context
+ * key `<key>Version`, set in the same tick, so the store flushes both together); a load
+ * upgrades an older version step by step and refuses one it does not know.
+ */
+export interface StateFormat {
+  /** The version saveState writes now (≥ 1). */
+  version: number;
+  /** upgrades[v] turns a version-v state into version v + 1; v = 0 is a state saved before states had a version. */
+  upgrades?: Record<number, (state: unknown) => unknown>;
+}
+
+/** Version 1 is the shape the nodes saved before states carried a version: nothing to convert. */
+export const STATE_V1: StateFormat = { version: 1, upgrades: { 0: (state) => state } };
+
+const versionKey = (key: string) => `${key}Version`;
+
+/** The saved state upgraded to `format.version`, or the reason it cannot be. */
+export function upgradeState(
+  saved: unknown,
+  savedVersion: number,
+  format: StateFormat,
+): { ok: true; state: unknown } | { ok: false; reason: string } {
+  let state = saved;
+  for (let v = savedVersion; v < format.version; v++) {
+    const up = format.upgrades?.[v];
+    if (up === undefined) return { ok: false, reason: `no upgrade from version ${v}` };
+    state = up(state);
+  }
+  if (savedVersion > format.version)
+    return { ok: false, reason: `version ${savedVersion} is newer than this gridflow's ${format.version}` };
+  return { ok: true, state };
+}
+
+export function loadState<T>(node: Node, format: StateFormat = STATE_V1, key = 'state'): T | undefined {
   warnOnceIfMemoryOnly(node);
   try {
-    return node.context().get(key) as T | undefined;
+    const context = node.context();
+    const saved = context.get(key);
+    if (saved === undefined) return undefined;
+    const rawVersion = context.get(versionKey(key));
+    const version = rawVersion === undefined ? 0 : Number(rawVersion);
+    const upgraded = Number.isInteger(version)
+      ? upgradeState(saved, version, format)
+      : { ok: false as const, reason: `version "${String(rawVersion)}" is not a number` };
+    if (upgraded.ok) return upgraded.state as T;
+    // Kept aside, not overwritten by the next save: a newer gridflow can still restore it.
+    const keptAs = `${key}-refused-v${String(rawVersion)}`;
+    context.set(keptAs, saved);
+    node.warn(
+      `saved state not restored: ${upgraded.reason}; starting empty. ` +
+        `The saved state is kept in context key "${keptAs}" (was gridflow downgraded?)`,
+    );
+    return undefined;
   } catch (err) {
     node.warn(`could not read saved state (${(err as Error).message}); starting empty`);
     return undefined;
   }
 }
 
-export function saveState(node: Node, value: unknown, key = 'state'): void {
+export function saveState(node: Node, value: unknown, format: StateFormat = STATE_V1, key = 'state'): void {
   try {
-    node.context().set(key, value);
+    const context = node.context();
+    context.set(key, value);
+    context.set(versionKey(key), format.version);
   } catch (err) {
     node.warn(`could not save state (${(err as Error).message})`);
   }

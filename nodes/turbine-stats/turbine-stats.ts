@@ -13,6 +13,7 @@ import { DEFAULT_MAD_THRESHOLD, type ImputeMethod } from '../core/turbine-cleani
 import { failOnBadConfig } from '../shared/config-failure';
 import { onInput, registerNode } from '../shared/node-handler';
 import { TURBINE_STATS_MIGRATIONS } from './migrations';
+import { parseCheckpointMs, startCheckpoints } from '../shared/checkpoint-timer';
 
 interface TurbineStatsConfig extends NodeDef {
   turbineProperty: string;
@@ -28,6 +29,7 @@ interface TurbineStatsConfig extends NodeDef {
   latenessSeconds?: string | number;
   idleSeconds?: string | number;
   maxFutureSeconds?: string | number;
+  checkpointSeconds?: string | number;
 }
 
 interface Settings {
@@ -36,6 +38,7 @@ interface Settings {
   powerPath: string[];
   options: TurbineStatsOptions;
   idleMs: number;
+  checkpointMs: number;
 }
 
 const WARNINGS_PER_MSG = 5;
@@ -65,6 +68,7 @@ function parseSettings(config: TurbineStatsConfig): Settings {
       maxFutureMs: configNumber(config.maxFutureSeconds, 'maxFutureSeconds', 300, { min: 0 }) * 1000,
     },
     idleMs: configNumber(config.idleSeconds, 'idleSeconds', 300, { min: 1 }) * 1000,
+    checkpointMs: parseCheckpointMs(config.checkpointSeconds),
   };
 }
 
@@ -183,9 +187,15 @@ export = (RED: NodeAPI) => {
       Math.min(settings.idleMs, 60_000),
     );
 
+    const checkpoints = startCheckpoints(
+      settings.checkpointMs,
+      () => saveState(node, stats.toJSON()),
+      (err) => node.error(`checkpoint failed: ${(err as Error).message}`),
+    );
+
     node.on('close', (_removed: boolean, done: () => void) => {
       clearInterval(idle);
-      saveState(node, stats.toJSON());
+      checkpoints.stop();
       done();
     });
   }

@@ -1,7 +1,69 @@
 import assert from 'node:assert/strict';
 import helper from 'node-red-node-test-helper';
 import anomalyFlaggerNode from '../../nodes/anomaly-flagger/anomaly-flagger';
-import { defaultStorePersists, MEMORY_STATE_WARNING } from '../../nodes/shared/node-state';
+import {
+  defaultStorePersists,
+  loadState,
+  MEMORY_STATE_WARNING,
+  saveState,
+  type StateFormat,
+} from '../../nodes/shared/node-state';
+import { CheckpointSlots } from '../../nodes/shared/checkpoint-timer';
+import type { Node } from '../../nodes/shared/node-red-types';
+
+/** A node with an in-memory context and the warnings it gave. */
+function fakeNode(context: Record<string, unknown> = {}) {
+  const warnings: string[] = [];
+  const node = {
+    id: 'fake',
+    context: () => ({ get: (k: string) => context[k], set: (k: string, v: unknown) => (context[k] = v) }),
+    warn: (text: string) => warnings.push(text),
+  } as unknown as Node;
+  return { node, context, warnings };
+}
+
+/** Version 2 renamed `n` to `count`; version 1 was the unversioned shape. */
+const COUNTER_V2: StateFormat = {
+  version: 2,
+  upgrades: { 0: (s) => s, 1: (s) => ({ count: (s as { n: number }).n }) },
+};
+
+describe('node state: versions', () => {
+  it('saves the version beside the state and loads it back unchanged', () => {
+    const { node, context, warnings } = fakeNode();
+    saveState(node, { count: 3 }, COUNTER_V2);
+    assert.deepEqual(context, { state: { count: 3 }, stateVersion: 2 });
+    assert.deepEqual(loadState(node, COUNTER_V2), { count: 3 });
+    assert.deepEqual(warnings, []);
+  });
+
+  it('upgrades a state saved before states had a version, and one of an older version, step by step', () => {
+    assert.deepEqual(loadState(fakeNode({ state: { n: 4 } }).node, COUNTER_V2), { count: 4 });
+    assert.deepEqual(loadState(fakeNode({ state: { n: 5 }, stateVersion: 1 }).node, COUNTER_V2), {
+      count: 5,
+    });
+    assert.deepEqual(loadState(fakeNode({ state: { n: 6 } }).node), { n: 6 }, 'default format: version 1');
+  });
+
+  it('refuses a version it does not know with one clear warning, keeping the saved state aside', () => {
+    const { node, context, warnings } = fakeNode({ state: { count: 7, extra: true }, stateVersion: 9 });
+    assert.equal(loadState(node, COUNTER_V2), undefined);
+    assert.equal(warnings.length, 1);
+    assert.match(
+      warnings[0],
+      /version 9 is newer than this gridflow's 2.*kept in context key "state-refused-v9"/,
+    );
+    assert.deepEqual(context['state-refused-v9'], { count: 7, extra: true });
+  });
+
+  it('checkpoint slots are due once each time the wall clock enters a new interval', () => {
+    const slots = new CheckpointSlots(60_000, 120_000);
+    assert.equal(slots.due(179_999), false);
+    assert.equal(slots.due(180_000), true);
+    assert.equal(slots.due(180_001), false);
+    assert.equal(slots.due(400_000), true, 'several intervals later: one checkpoint');
+  });
+});
 
 helper.init(require.resolve('node-red'));
 
