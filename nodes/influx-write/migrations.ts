@@ -7,8 +7,10 @@ import type { ConfigMigration } from '../shared/config-migrations';
 
 export const INFLUX_WRITE_MIGRATIONS: readonly ConfigMigration[] = [
   {
-    // Flows saved before createDatabases (baa6411) created any database a msg named: keep that.
+    // Flows saved before createDatabases (baa6411) created any database a msg named; that
+    // release chose on purpose to stop doing so (security), so they get the default
+    // 'configured' like any flow without the setting: nothing to change.
     version: 1,
-    up: (config) => ({ createDatabases: 'any', ...config }),
+    up: (config) => config,
   },
 ];

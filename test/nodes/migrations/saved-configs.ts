@@ -164,19 +164,16 @@ export const SAVED_CONFIGS: Record<string, Chain> = {
     bucket: 'gridflow',
   }),
   'influx-query': unchanged({ name: '', connection: 'conn', query: '' }),
-  'influx-write': (() => {
-    const first = {
-      name: '',
-      connection: 'conn',
-      measurement: '',
-      precision: 'ms',
-      batchSize: 5000,
-      flushSeconds: 1,
-      bufferMegabytes: 100,
-    };
-    // baa6411 stopped creating databases a msg names unless allowed: old flows allow any
-    return [first, { ...first, createDatabases: 'any', version: 1 }];
-  })(),
+  // baa6411 added createDatabases: blank = 'configured', chosen on purpose for old flows too
+  'influx-write': unchanged({
+    name: '',
+    connection: 'conn',
+    measurement: '',
+    precision: 'ms',
+    batchSize: 5000,
+    flushSeconds: 1,
+    bufferMegabytes: 100,
+  }),
   'moving-window': [
     // 60c5569: aggregates as text, before event time (df7ffd5) and emitWarmup (8a8b0b7)
     {
