@@ -145,7 +145,7 @@ describe('the editor runs the same migrations (resources/config-migrations.js, g
       const html = readFileSync(join(repoRoot, 'nodes', type, `${type}.html`), 'utf8');
       assert.match(
         html,
-        /^<script src="resources\/@gridflow\/node-red-gridflow\/config-migrations\.js"><\/script>/,
+        /^<script src="resources\/@gridflow\/node-red-gridflow\/config-migrations\.js"><\/script>$/m,
         type,
       );
       assert.ok(
