@@ -52,6 +52,20 @@ export interface Bucket {
   stale: boolean;
 }
 
+/** A bucket as gridflow's msgs carry it (cov-resampler's output, nats-in's COV buckets). */
+export function bucketPayload(b: Bucket) {
+  return {
+    bucket_id: b.bucketId,
+    start: new Date(b.startMs).toISOString(),
+    end: new Date(b.endMs).toISOString(),
+    mean: b.mean,
+    energy: b.energy,
+    count: b.count,
+    filled: b.filled,
+    stale: b.stale,
+  };
+}
+
 export interface CovResamplerState {
   frontierMs: number | null;
   emitted: boolean;

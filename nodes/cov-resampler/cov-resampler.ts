@@ -4,7 +4,13 @@
  * Buckets close in event time (docs/adr/0005-event-time.md); the wall clock only bounds
  * readings from the future and closes live keys that went quiet for idleSeconds.
  */
-import { CovResampler, type Bucket, type CovResamplerState, type ResampleMethod } from '../core/cov-resample';
+import {
+  bucketPayload,
+  CovResampler,
+  type Bucket,
+  type CovResamplerState,
+  type ResampleMethod,
+} from '../core/cov-resample';
 import { assertTimeZone } from '../core/time-zone';
 import { toEpochMs } from '../core/timestamp';
 import { everyAligned } from '../shared/aligned-clock';
@@ -49,16 +55,7 @@ type SavedState = Record<string, CovResamplerState>;
 function bucketMsg(key: string, b: Bucket): Msg {
   return {
     topic: key,
-    payload: {
-      bucket_id: b.bucketId,
-      start: new Date(b.startMs).toISOString(),
-      end: new Date(b.endMs).toISOString(),
-      mean: b.mean,
-      energy: b.energy,
-      count: b.count,
-      filled: b.filled,
-      stale: b.stale,
-    },
+    payload: bucketPayload(b),
   } as Msg;
 }
 

@@ -6,7 +6,7 @@
  * COV readings (as the cov-resampler emits them), decided by event time (docs/scale-out.md).
  */
 import { hostname } from 'node:os';
-import type { ResampleMethod } from '../core/cov-resample';
+import { bucketPayload, type ResampleMethod } from '../core/cov-resample';
 import type { OperatorKind, PartitionBucketResult } from '../core/partition-operator';
 import type { PartitionWindowResult } from '../core/partition-windows';
 import { assertTimeZone } from '../core/time-zone';
@@ -113,16 +113,7 @@ function bucketMsg(partition: number, b: PartitionBucketResult): Msg {
     ...stream(b.key),
     partition,
     seq: b.seq,
-    payload: {
-      bucket_id: b.bucketId,
-      start: new Date(b.startMs).toISOString(),
-      end: new Date(b.endMs).toISOString(),
-      mean: b.mean,
-      energy: b.energy,
-      count: b.count,
-      filled: b.filled,
-      stale: b.stale,
-    },
+    payload: bucketPayload(b),
   } as Msg;
 }
 
