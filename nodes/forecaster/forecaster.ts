@@ -9,13 +9,13 @@ import {
   type AccuracyOutput,
   type ObserveResult,
 } from '../core/forecast-stream';
-import { configNumber, parseAllSettings } from '../shared/config-number';
+import { configNumber } from '../shared/config-number';
 import { readKey, readMsgPath, readNumber } from '../shared/msg-property';
 import { loadState, saveState } from '../shared/node-state';
 import type { Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
 import { compactCount, showStatus } from '../shared/status';
 import { DEFAULT_MAX_KEYS, KEY_CAP_WARNING, LruMap } from '../core/lru-keys';
-import { failOnBadConfig } from '../shared/config-failure';
+import { settingsOrFail } from '../shared/config-failure';
 import { onInput, registerNode } from '../shared/node-handler';
 import { FORECASTER_MIGRATIONS } from './migrations';
 
@@ -129,13 +129,8 @@ function parseSettings(config: ForecasterConfig): Settings {
 export = (RED: NodeAPI) => {
   function ForecasterNode(this: Node, config: ForecasterConfig) {
     RED.nodes.createNode(this, config);
-    let settings: Settings;
-    try {
-      settings = parseAllSettings(() => parseSettings(config));
-    } catch (err) {
-      failOnBadConfig(this, err);
-      return;
-    }
+    const settings = settingsOrFail(this, () => parseSettings(config));
+    if (!settings) return;
     const streams = new LruMap<ForecastStream>(settings.maxKeys);
     const saved = loadState<SavedState>(this);
     for (const [key, state] of Object.entries(saved?.keys ?? {})) {

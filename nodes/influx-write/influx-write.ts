@@ -14,11 +14,11 @@ import {
   type WriteTarget,
 } from '../shared/influx-http';
 import { InfluxWriter } from '../shared/influx-writer';
-import { configNumber, parseAllSettings } from '../shared/config-number';
+import { configNumber } from '../shared/config-number';
 import { compactCount, showStatus } from '../shared/status';
 import { isPointShape, LineBuilder, PRECISIONS, type Point, type Precision } from '../core/line-protocol';
 import { quoteIdentifier } from '../core/influxql';
-import { failEveryMsg, failOnBadConfig } from '../shared/config-failure';
+import { failEveryMsg, settingsOrFail } from '../shared/config-failure';
 import {
   isPartialWrite,
   linesWithConflictingTypes,
@@ -127,13 +127,8 @@ export = (RED: NodeAPI) => {
   function InfluxWriteNode(this: Node, config: InfluxWriteConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
-    let settings: ReturnType<typeof parseSettings>;
-    try {
-      settings = parseAllSettings(() => parseSettings(config));
-    } catch (err) {
-      failOnBadConfig(node, err);
-      return;
-    }
+    const settings = settingsOrFail(node, () => parseSettings(config));
+    if (!settings) return;
     const connection = RED.nodes.getNode(config.connection) as InfluxConnectionNode | null;
     if (!connection || connection.configError) {
       const why = connection?.configError ?? missingConnection(config.connection);

@@ -8,9 +8,9 @@
 import { parseLevels, SeriesRollup, type RollupBucket } from '../core/series-rollup';
 import { quotePlainIdentifier } from '../core/series-query';
 import { toEpochMs } from '../core/timestamp';
-import { configNumber, parseAllSettings } from '../shared/config-number';
+import { configNumber } from '../shared/config-number';
 import { clearRollupWatermark, setRollupWatermark } from '../shared/rollup-progress';
-import { failOnBadConfig } from '../shared/config-failure';
+import { settingsOrFail } from '../shared/config-failure';
 import { compactCount, showStatus, countOf } from '../shared/status';
 import type { Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
 import { onInput, registerNode } from '../shared/node-handler';
@@ -62,13 +62,8 @@ export = (RED: NodeAPI) => {
   function SeriesRollupNode(this: Node, config: SeriesRollupConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
-    let settings: ReturnType<typeof parseSettings>;
-    try {
-      settings = parseAllSettings(() => parseSettings(config));
-    } catch (err) {
-      failOnBadConfig(node, err);
-      return;
-    }
+    const settings = settingsOrFail(node, () => parseSettings(config));
+    if (!settings) return;
     const rollup = new SeriesRollup(settings.levels, settings.latenessMs);
     const coarsest = rollup.levels[rollup.levels.length - 1].name;
     // the core keys state by one string: measurement and series tag, split again on output

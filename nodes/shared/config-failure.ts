@@ -1,3 +1,4 @@
+import { parseAllSettings } from './config-number';
 import type { Done, Node } from './node-red-types';
 import { showStatus } from './status';
 
@@ -31,4 +32,17 @@ export function failEveryMsg(node: Node, err: unknown, statusText: string): void
 export function failOnBadConfig(node: Node, err: unknown): void {
   const error = err instanceof Error ? err : new Error(String(err));
   failEveryMsg(node, new Error(`invalid configuration: ${error.message}`), 'bad config');
+}
+
+/**
+ * A node's settings from `parse` (every bad one reported at once, see parseAllSettings), or
+ * undefined when they are invalid: the node then fails every msg (failOnBadConfig).
+ */
+export function settingsOrFail<S>(node: Node, parse: () => S): S | undefined {
+  try {
+    return parseAllSettings(parse);
+  } catch (err) {
+    failOnBadConfig(node, err);
+    return undefined;
+  }
 }

@@ -4,8 +4,7 @@
  * response node needs in `msg[infoProperty]`, or a 4xx answer for `http response`
  * (output 2). Each node's folder supplies its settings and its plan (nodes/core).
  */
-import { parseAllSettings } from './config-number';
-import { failOnBadConfig } from './config-failure';
+import { settingsOrFail } from './config-failure';
 import { httpRequestParts, setReply, type HttpRequestParts } from './http-reply';
 import { showStatus } from './status';
 import type { ConfigMigration } from './config-migrations';
@@ -38,13 +37,8 @@ export function registerHttpQueryRequest<Config extends NodeDef, Settings>(
   function HttpQueryRequestNode(this: Node, config: Config) {
     RED.nodes.createNode(this, config);
     const node = this;
-    let settings: Settings;
-    try {
-      settings = parseAllSettings(() => spec.parseSettings(config));
-    } catch (err) {
-      failOnBadConfig(node, err);
-      return;
-    }
+    const settings = settingsOrFail(node, () => spec.parseSettings(config));
+    if (!settings) return;
     let served = 0;
     let refused = 0;
     showStatus(node, 'idle', 'ready');
