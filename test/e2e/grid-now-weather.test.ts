@@ -294,7 +294,11 @@ describe('Grid now and Weather tabs (app, replayed APIs, InfluxDB, MQTT)', funct
       // Once at start, then on the hour: a run that crosses an hour boundary sees a second call.
       const hours = hourly.map((r) => Math.floor(r.time / 3_600_000));
       assert.ok(hourly.length >= 1, 'the hourly poller called at start');
-      assert.equal(new Set(hours).size, hourly.length, 'the hourly poller called at most once per clock hour');
+      assert.equal(
+        new Set(hours).size,
+        hourly.length,
+        'the hourly poller called at most once per clock hour',
+      );
     });
   });
 });
