@@ -5,7 +5,7 @@
  * Used by `npm run cluster` and by the tests (test/harness/nats-cluster.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../app/free-port';
 import { stopChild } from '../app/stop-child';
@@ -82,11 +82,30 @@ mappings {
 `;
 }
 
-async function waitHealthy(httpPort: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+/** nats-server could not bind a port: another process took it between freePort() and the start. */
+class PortTakenError extends Error {}
+
+function lastLines(path: string, n: number): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-n).join(' | ');
+  } catch {
+    return '';
+  }
+}
+
+async function waitHealthy(
+  httpPort: number,
+  child: ChildProcess,
+  timeoutMs: number,
+  logPath: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`nats-server exited with code ${child.exitCode} while starting`);
+    if (child.exitCode !== null) {
+      const log = lastLines(logPath, 3);
+      const message = `nats-server exited with code ${child.exitCode} while starting: ${log}`;
+      throw /address already in use/i.test(log) ? new PortTakenError(message) : new Error(message);
+    }
     try {
       const res = await fetch(`http://127.0.0.1:${httpPort}/healthz`);
       if (res.ok) return;
@@ -115,16 +134,33 @@ function serverProcess(name: string, dir: string, ports: Ports, configPath: stri
     stop: () => exited('SIGTERM'),
     kill: () => exited('SIGKILL'),
     start: async () => {
-      const log = openSync(join(dir, 'nats-server.log'), 'a');
+      const logPath = join(dir, 'nats-server.log');
+      const log = openSync(logPath, 'a');
       child = spawn('nats-server', ['-c', configPath], { stdio: ['ignore', log, log] });
-      await waitHealthy(ports.http, child, 30_000);
+      await waitHealthy(ports.http, child, 30_000, logPath);
     },
   };
 }
 
-/** Starts `size` clustered servers in `dir` and waits until every one is healthy. */
+const START_ATTEMPTS = 3;
+
+/**
+ * Starts `size` clustered servers in `dir` and waits until every one is healthy. Ports are
+ * picked free but may be taken by another process before nats-server binds them: then the
+ * cluster is started again on new ports (up to START_ATTEMPTS times).
+ */
 export async function startNatsCluster(dir: string, { size = 3, partitions = 8 } = {}): Promise<NatsCluster> {
   if (!natsServerInstalled()) throw new Error(NATS_SERVER_INSTALL_HINT);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startNatsClusterOnce(dir, size, partitions);
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt >= START_ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function startNatsClusterOnce(dir: string, size: number, partitions: number): Promise<NatsCluster> {
   const ports: Ports[] = [];
   for (let i = 0; i < size; i++) {
     ports.push({
@@ -137,13 +173,19 @@ export async function startNatsCluster(dir: string, { size = 3, partitions = 8 }
   const servers = ports.map((own, i) => {
     const name = `n${i + 1}`;
     const serverDir = join(dir, name);
+    rmSync(serverDir, { recursive: true, force: true }); // a failed attempt's store and log
     mkdirSync(serverDir, { recursive: true });
     const configPath = join(serverDir, 'nats-server.conf');
     writeFileSync(configPath, configText(name, serverDir, own, ports, partitions));
     return serverProcess(name, serverDir, own, configPath);
   });
   // Health needs a JetStream meta leader, which needs a quorum: start all, then wait.
-  await Promise.all(servers.map((s) => s.start()));
+  const started = await Promise.allSettled(servers.map((s) => s.start()));
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(servers.map((s) => s.stop()));
+    throw failed.reason;
+  }
   return {
     servers,
     urls: servers.map((s) => s.url),
