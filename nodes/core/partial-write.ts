@@ -73,7 +73,7 @@ export function parseLine(line: string): { measurement: string; fields: Map<stri
   const [head, rest] = splitUnescaped(line, ' ', false, 2);
   if (head === undefined || rest === undefined) return undefined;
   const [fieldSet] = splitUnescaped(rest, ' ', true, 2);
-  const measurement = unescape(splitUnescaped(head, ',', false, 2)[0] ?? '');
+  const measurement = unescape(splitUnescaped(head, ',', false, 2)[0] ?? '', MEASUREMENT_ESCAPED);
   const fields = new Map<string, FieldType>();
   for (const pair of splitUnescaped(fieldSet ?? '', ',', true)) {
     const [key, value] = splitUnescaped(pair, '=', false, 2);
@@ -113,6 +113,10 @@ function splitUnescaped(text: string, separator: string, quotedValues: boolean, 
   return parts;
 }
 
-function unescape(name: string): string {
-  return name.replace(/\\([, =\\])/g, '$1');
+/** What a backslash escapes in a measurement (`=` is literal there) and in keys. */
+const MEASUREMENT_ESCAPED = /\\([, \\])/g;
+const KEY_ESCAPED = /\\([, =\\])/g;
+
+function unescape(name: string, escaped = KEY_ESCAPED): string {
+  return name.replace(escaped, '$1');
 }

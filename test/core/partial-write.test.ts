@@ -41,8 +41,22 @@ describe('refusedLines: which lines a partial write refused, from the server ans
     assert.deepEqual(linesWithConflictingTypes(lines, server), ['m v="x" 2', 'm v=4i 4']);
   });
 
+  it('reads `\\=` in a measurement as written: `=` is not escaped there (found by the property below)', () => {
+    const built = new LineBuilder('ms').line(
+      { measurement: '\\=', fields: { '!': 0 }, timestamp: 1 },
+      undefined,
+      0,
+    );
+    assert.ok(built.ok);
+    if (built.ok) assert.equal(parseLine(built.line)?.measurement, '\\=');
+  });
+
   it('reads back the measurement and field types of every line LineBuilder writes', () => {
-    const name = fc.string({ minLength: 1, maxLength: 8 }).filter((s) => s.trim() === s && !s.includes('\n'));
+    // Without backslashes: a backslash run before an escaped character is made even, which
+    // two names can share (`\,` and `\\,`), so those names cannot all read back exactly.
+    const name = fc
+      .string({ minLength: 1, maxLength: 8 })
+      .filter((s) => s.trim() === s && !s.includes('\n') && !s.includes('\\'));
     const value = fc.oneof(
       fc.double({ noNaN: true, noDefaultInfinity: true }).map((v) => ({ v, type: 'float' })),
       fc.string({ maxLength: 8 }).map((v) => ({ v, type: 'string' })),
