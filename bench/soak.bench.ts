@@ -17,7 +17,24 @@
  *   start: a run shorter than that is judged by RSS per sample held in the windows (flat
  *   per-sample cost = no leak); from SOAK_SECONDS ≥ 420, warm-up covers the window and
  *   end/warm-up RSS itself must stay near 1.
- * Default ~3 min (SOAK_SECONDS=180); BENCH_FULL=1 runs 10 min. SOAK_KEYS changes the keys.
+ * Where the minute tick's time goes (issue 16; 2026-12-02, 2-core machine at load 3–9,
+ * `SOAK_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"` then `node dist/bench/soak-profile.js
+ * DIR/*.cpuprofile`): the first result reaches the subscriber only when moving-window's
+ * tick has closed all 10,000 windows, and that is most of the latency:
+ * - the tick itself (`closeIdle`, synchronous, before any msg leaves): each key's 60
+ *   samples of the last minute wait in the ring's reorder buffer and are released into the
+ *   ring at the tick; while the 5 min window fills (the first ~5 min of a run) every key's
+ *   ring doubles at the same tick, 8 Float64Arrays each: `SlidingWindow.grow`/`move` was
+ *   714 of the 876 CPU ms in the tick's first second, GC another 130. Then the minute
+ *   checkpoint (`toJSON` of every sample) runs in the same tick. Runs shorter than ~6 min
+ *   therefore measure warm-up ticks; first result 1.6–2.1 s (loaded) after the tick;
+ * - the 10,000 msgs after it (last − first result, 1.3–1.6 s loaded): Node-RED's deep
+ *   clone of every msg but the first of an array send (~20–30 µs each, 200–300 ms per
+ *   10,000, now avoided: one send per window), per-hop setImmediate scheduling, the change
+ *   node, mqtt out's topic check and mqtt.js packet + `writev`, aedes routing, and the
+ *   subscriber's parse — each of these a few to ~50 CPU ms per 10,000 in the profile.
+ * Default ~3 min (SOAK_SECONDS=180); BENCH_FULL=1 runs 10 min. SOAK_KEYS changes the keys;
+ * SOAK_WARMUP_SECONDS the warm-up (ticks before its end are not in the latency figures).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -229,7 +246,10 @@ export async function run(): Promise<void> {
   const rssIdle = rssMb(pid);
 
   const startMs = Date.now();
-  const warmupEndMs = startMs + Math.min(SECONDS / 3, SECONDS >= 420 ? WINDOW_SECONDS + 60 : 60) * 1000;
+  const warmupSeconds =
+    Number(process.env.SOAK_WARMUP_SECONDS) ||
+    Math.min(SECONDS / 3, SECONDS >= 420 ? WINDOW_SECONDS + 60 : 60);
+  const warmupEndMs = startMs + warmupSeconds * 1000;
   const endMs = startMs + SECONDS * 1000;
   const publishedAt: { atMs: number; total: number }[] = []; // cumulative, per slice (index = slice)
   let published = 0;
