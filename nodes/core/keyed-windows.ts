@@ -123,12 +123,14 @@ export class KeyedWindows {
       if (isNew) this.entries.delete(key); // a refused first sample leaves no key behind
       return admission;
     }
-    const closed: ClosedWindow[] = [];
     if (window instanceof CountWindow) {
       entry.lastSeenMs = nowMs;
+      if (perSampleCount) return { ok: true, closed: this.addPerSample(key, entry, window, timeMs, value) };
+      const closed: ClosedWindow[] = [];
       this.addToCount(key, entry, window, timeMs, value, closed);
       return { ok: true, closed };
     }
+    const closed: ClosedWindow[] = [];
     // Samples up to the last closed boundary may join the ring; later ones wait in its
     // reorder buffer until their window closes (sealedSummary).
     const refused = window.add(timeMs, value, clock.closedThroughMs);
@@ -283,7 +285,25 @@ export class KeyedWindows {
     closed.push({ key, startMs: timeMs - lengthMs, endMs: timeMs, summary });
   }
 
-  /** Count windows: the last N samples in arrival order, emitted per sample or at the last boundary reached. */
+  /**
+   * Count windows emitted per sample, the hot path: the one window as a one-element array
+   * literal (an empty array grown by push allocates room for 17).
+   */
+  private addPerSample(
+    key: string,
+    entry: Entry,
+    window: CountWindow,
+    timeMs: number,
+    value: number,
+  ): ClosedWindow[] {
+    entry.clock.observe(timeMs);
+    window.add(timeMs, value);
+    if (this.settings.emitWarmup || window.size === this.settings.count)
+      return [countWindow(key, window.summary())];
+    return [];
+  }
+
+  /** Count windows with a hop: the last N samples in arrival order, emitted at the last boundary reached. */
   private addToCount(
     key: string,
     entry: Entry,
@@ -293,13 +313,6 @@ export class KeyedWindows {
     closed: ClosedWindow[],
   ): void {
     const { clock } = entry;
-    if (this.settings.hopMs === 0) {
-      clock.observe(timeMs);
-      window.add(timeMs, value);
-      if (this.settings.emitWarmup || window.size === this.settings.count)
-        closed.push(countWindow(key, window.summary()));
-      return;
-    }
     clock.observe(timeMs);
     const endMs = this.closeLastBoundary(clock, clock.watermarkMs);
     // A sample stamped on the boundary belongs to the window ending there.

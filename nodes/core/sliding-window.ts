@@ -249,10 +249,11 @@ export class WindowQueue {
     const n = this.size;
     if (n === 0) return new Accumulator().summary();
     const variance = this.variance();
+    const sum = this.sum(); // once: mean() would add the two stacks again
     return {
       count: n,
-      sum: this.sum(),
-      mean: this.mean(),
+      sum,
+      mean: sum / n,
       min: this.min(),
       max: this.max(),
       stdev: n > 1 ? Math.sqrt(variance) : null,

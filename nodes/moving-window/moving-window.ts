@@ -199,7 +199,9 @@ export = (RED: NodeAPI) => {
       return msg;
     };
     const emit = (closed: ClosedWindow[]) => {
-      if (closed.length > 0) this.send([closed.map((w) => toMsg(w)), null]);
+      // One send per window: Node-RED deep-clones every msg but the first of an array send
+      // (~20 µs each; 10,000 keys at a tick spent most of their burst there, issue 16).
+      for (const w of closed) this.send(toMsg(w));
     };
 
     onInput(this, (msg, send, done) => {
@@ -215,14 +217,16 @@ export = (RED: NodeAPI) => {
         return done();
       }
       const raw = readValue(msg);
-      // Fast path for plain finite numbers; readNumber parses strings and explains failures.
-      const n =
-        typeof raw === 'number' && Number.isFinite(raw)
-          ? { ok: true as const, value: raw }
-          : readNumber(raw, `msg.${settings.property}`);
-      if (!n.ok) {
-        reportBad(key, msg, n.reason);
-        return done();
+      // Plain finite numbers go straight on (no result object per msg); readNumber parses
+      // strings and explains failures.
+      let value = typeof raw === 'number' ? raw : NaN;
+      if (!Number.isFinite(value)) {
+        const n = readNumber(raw, `msg.${settings.property}`);
+        if (!n.ok) {
+          reportBad(key, msg, n.reason);
+          return done();
+        }
+        value = n.value;
       }
       const nowMs = Date.now();
       let timeMs = nowMs;
@@ -234,7 +238,7 @@ export = (RED: NodeAPI) => {
         }
         timeMs = t;
       }
-      const result = windows.add(key, timeMs, n.value, nowMs);
+      const result = windows.add(key, timeMs, value, nowMs);
       if (!result.ok) {
         if (result.kind === 'future') reportBad(key, msg, result.reason);
         else if (result.kind === 'full') warnCap(result.reason);
@@ -251,6 +255,7 @@ export = (RED: NodeAPI) => {
       badKeys.forget(key);
       const { closed } = result;
       // One window per sample (hopSeconds 0, no lateness) goes out on the msg object itself.
+      // (Sent bare instead of as [msg, null] it measured 6–10 % slower through the runtime.)
       if (closed.length === 1 && hopMs === 0) send([toMsg(closed[0], msg), null]);
       else if (closed.length > 0) send([closed.map((w) => toMsg(w)), null]);
       done();
