@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { startApp, type RunningApp } from '../harness/app';
 import { startTestInfluxd, type TestInfluxd } from '../harness/influxd';
 import { startReplayServer, type ReplayServer } from '../harness/replay-server';
@@ -109,6 +109,19 @@ async function openDialog(page: Page, n: { id: string; type: string; config: boo
   const done = page.locator(n.config ? '#node-config-dialog-ok' : '#node-dialog-ok');
   await done.waitFor({ state: 'visible', timeout: 10_000 });
   return done;
+}
+
+/** Clicks Done until the dialog is gone: a click that lands while the tray is still opening is lost. */
+async function closeWithDone(done: Locator): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await done.click();
+    try {
+      await done.waitFor({ state: 'detached', timeout: 10_000 });
+      return;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
 }
 
 interface TypeInfo {
@@ -679,13 +692,12 @@ describe('the editor in a real browser (Chromium driven by playwright-core)', fu
     const problems: string[] = [];
     for (const n of declaredNodes) {
       try {
-        const done = await openDialog(page, n);
-        await done.click();
-        await done.waitFor({ state: 'detached', timeout: 10_000 });
+        await closeWithDone(await openDialog(page, n));
       } catch (err) {
         problems.push(`${n.type} ${n.id}: dialog (${(err as Error).message.split('\n')[0]})`);
         await shot(page, `06-dialog-${n.type}`);
-        await page.keyboard.press('Escape');
+        const cancel = page.locator(n.config ? '#node-config-dialog-cancel' : '#node-dialog-cancel');
+        await cancel.click({ timeout: 5_000 }).catch(() => undefined);
       }
     }
     // Deploy as a user does after editing (Full deploy: the editor sends every node as it holds it)
