@@ -13,7 +13,11 @@ import type { PartitionBucketResult, PartitionOperatorState } from '../../nodes/
 import { PartitionWindows, type PartitionWindowResult } from '../../nodes/core/partition-windows';
 import { openBuckets, type Buckets } from '../../nodes/nats-connection/nats-streams';
 import { CheckpointStore } from '../../nodes/nats-in/checkpoint-store';
-import { WorkerGroup } from '../../nodes/nats-in/worker-group';
+import {
+  WorkerGroup,
+  type WorkerGroupEvents,
+  type WorkerGroupSettings,
+} from '../../nodes/nats-in/worker-group';
 import { eventually } from '../harness/eventually';
 import { startTestNatsCluster, type TestNatsCluster } from '../harness/nats-cluster';
 
@@ -36,36 +40,42 @@ function referenceWindows(): Map<string, PartitionWindowResult> {
   return out;
 }
 
+/** A started worker of 8 partitions, 5-minute windows every minute, 3 s leases, 200 ms checkpoints. */
+function startWorker(
+  cluster: TestNatsCluster,
+  buckets: Buckets,
+  settings: Pick<WorkerGroupSettings, 'group' | 'workerId'> & Partial<WorkerGroupSettings>,
+  events: Pick<WorkerGroupEvents, 'windows'> & Partial<WorkerGroupEvents>,
+): WorkerGroup {
+  const group = new WorkerGroup(
+    cluster.client.jetstream(),
+    buckets,
+    { partitions: 8, windowMs: 300_000, hopMs: 60_000, leaseMs: 3000, checkpointMs: 200, ...settings },
+    {
+      sample: () => undefined,
+      bad: (p, seq, subject, reason) => assert.fail(`bad ${p} ${seq} ${subject}: ${reason}`),
+      lost: () => undefined,
+      changed: () => undefined,
+      warn: () => undefined,
+      ...events,
+    },
+  );
+  group.start();
+  return group;
+}
+
 function startGroup(
   cluster: TestNatsCluster,
   buckets: Buckets,
   workerId: string,
   into: PartitionWindowResult[],
 ) {
-  const group = new WorkerGroup(
-    cluster.client.jetstream(),
+  return startWorker(
+    cluster,
     buckets,
-    {
-      group: 'big',
-      workerId,
-      partitions: 8,
-      windowMs: 300_000,
-      hopMs: 60_000,
-      leaseMs: 3000,
-      checkpointMs: 200,
-      checkpointInlineMaxBytes: LIMIT,
-    },
-    {
-      sample: () => undefined,
-      windows: (_p, results) => into.push(...results),
-      bad: (p, seq, subject, reason) => assert.fail(`bad ${p} ${seq} ${subject}: ${reason}`),
-      lost: () => undefined,
-      changed: () => undefined,
-      warn: () => undefined,
-    },
+    { group: 'big', workerId, checkpointInlineMaxBytes: LIMIT },
+    { windows: (_p, results) => into.push(...results) },
   );
-  group.start();
-  return group;
 }
 
 function windowsWith(keys: number, seq: number): PartitionWindows {
@@ -121,33 +131,15 @@ function startCovGroup(
   workerId: string,
   into: PartitionBucketResult[],
 ) {
-  const group = new WorkerGroup(
-    cluster.client.jetstream(),
+  return startWorker(
+    cluster,
     buckets,
+    { group: 'cov', workerId, operator: 'cov-resample', bucketMs: HALF_HOUR, method: 'locf' },
     {
-      group: 'cov',
-      workerId,
-      partitions: 8,
-      windowMs: 300_000,
-      hopMs: 60_000,
-      operator: 'cov-resample',
-      bucketMs: HALF_HOUR,
-      method: 'locf',
-      leaseMs: 3000,
-      checkpointMs: 200,
-    },
-    {
-      sample: () => undefined,
       windows: () => assert.fail('the cov-resample operator emits buckets, not windows'),
       buckets: (_p, results) => into.push(...results.filter((b) => b.key.startsWith('meter/'))),
-      bad: (p, seq, subject, reason) => assert.fail(`bad ${p} ${seq} ${subject}: ${reason}`),
-      lost: () => undefined,
-      changed: () => undefined,
-      warn: () => undefined,
     },
   );
-  group.start();
-  return group;
 }
 
 async function objectNames(objects: ObjectStore): Promise<string[]> {
