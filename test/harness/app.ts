@@ -3,6 +3,7 @@
  * building), as a child process on free ports with a temp userDir. `startApp` and `restart`
  * resolve once the app is ready: its flows started, their HTTP routes and broker answer.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -110,4 +111,16 @@ export async function startApp(options: StartAppOptions = {}): Promise<RunningAp
       if (ownDir) rmSync(userDir, { recursive: true, force: true });
     },
   };
+}
+
+/** POSTs `body` as JSON to the app's `path` (an http-in route of a test flow); asserts 200 and returns the answer's text. */
+export async function postJson(app: RunningApp, path: string, body: unknown): Promise<string> {
+  const res = await fetch(`${app.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200, `POST ${path}: ${res.status} ${text}`);
+  return text;
 }

@@ -25,7 +25,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startApp, type RunningApp } from '../harness/app';
+import { postJson, startApp, type RunningApp } from '../harness/app';
 import { startTestInfluxd, type TestInfluxd } from '../harness/influxd';
 import { eventually } from '../harness/eventually';
 
@@ -248,16 +248,8 @@ describe('faults: InfluxDB outages and a killed app lose and duplicate nothing (
   let app: RunningApp;
   let userDir: string;
 
-  const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${app.url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    const text = await res.text();
-    assert.equal(res.status, 200, `POST ${path}: ${res.status} ${text}`);
-    return JSON.parse(text) as Record<string, unknown>;
-  };
+  const post = async (path: string, body: unknown) =>
+    JSON.parse(await postJson(app, path, body)) as Record<string, unknown>;
   const get = async (path: string) =>
     (await (await fetch(`${app.url}${path}`)).json()) as Record<string, unknown>;
   const written = async () => Number((await get('/fault/written')).written);

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startApp, type RunningApp } from '../harness/app';
+import { postJson, startApp, type RunningApp } from '../harness/app';
 import { eventually } from '../harness/eventually';
 
 const Z = 'tab.restart';
@@ -246,12 +246,7 @@ describe('restart: every stateful node continues after a SIGKILL as if uninterru
   let userDir: string;
 
   const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${app.url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    assert.equal(res.status, 200, `POST ${path}: ${res.status} ${await res.text()}`);
+    await postJson(app, path, body);
   };
   const outputs = async () => (await (await fetch(`${app.url}/r/out`)).json()) as Outputs;
   /** A body with times as offsets from T0 made absolute. */
