@@ -4,8 +4,10 @@
  * it covers) is one JSON value, checkpointed and restored as a unit so that a replay from
  * that position after a takeover reproduces exactly the results that were lost
  * (docs/adr/0100-scale-out-engine.md). Everything is decided by event time in stream
- * order, never by the wall clock. Two operators: the moving window (PartitionWindows) and
- * COV resampling to fixed buckets (PartitionCovResampler, the cov-resampler's algorithm).
+ * order, never by the wall clock. Operators: the moving window (PartitionWindows), COV
+ * resampling to fixed buckets (PartitionCovResampler, the cov-resampler's algorithm),
+ * turbine-stats (partition-turbine-stats.ts) and the anomaly-flagger's stream mode
+ * (partition-anomaly.ts).
  */
 import {
   CovResampler,
@@ -19,6 +21,9 @@ import {
   type PartitionWindowsOptions,
   type PartitionWindowsState,
 } from './partition-windows';
+import { PartitionAnomalyStream, type PartitionAnomalyState } from './partition-anomaly';
+import { PartitionTurbineStats, type PartitionTurbineStatsState } from './partition-turbine-stats';
+import { DEFAULT_MAD_THRESHOLD, type ImputeMethod } from './turbine-cleaning';
 
 export type OperatorOutcome<R> = { ok: true; results: R[] } | { ok: false; reason: string };
 
@@ -32,7 +37,7 @@ export interface PartitionOperator<R> {
   toJSON(): PartitionOperatorState;
 }
 
-export type OperatorKind = 'moving-window' | 'cov-resample';
+export type OperatorKind = 'moving-window' | 'cov-resample' | 'turbine-stats' | 'anomaly-stream';
 
 /** One bucket of one key, as the cov-resampler emits it, with the position that closed it. */
 export interface PartitionBucketResult extends Bucket {
@@ -50,7 +55,8 @@ export interface PartitionCovState {
 }
 
 /** A moving-window state has no `operator` field: checkpoints written before operators restore as they are. */
-export type PartitionOperatorState = PartitionWindowsState | PartitionCovState;
+export type PartitionOperatorState =
+  PartitionWindowsState | PartitionCovState | PartitionTurbineStatsState | PartitionAnomalyState;
 
 export interface CovResampleOptions {
   bucketMs: number;
@@ -146,11 +152,23 @@ export interface OperatorSettings extends PartitionWindowsOptions {
   bucketMs?: number;
   method?: ResampleMethod;
   timeZone?: string;
+  /** turbine-stats: period (default a day, aligned in timeZone) and the node's cleaning settings. */
+  periodSeconds?: number;
+  impute?: ImputeMethod;
+  minPower?: number;
+  maxPower?: number;
+  madThreshold?: number;
+  /** anomaly-stream: the anomaly-flagger's settings (defaults 2, 100, 10). */
+  sigmas?: number;
+  windowSize?: number;
+  minCount?: number;
 }
 
 export type AnyPartitionOperator =
   | { kind: 'moving-window'; operator: PartitionWindows }
-  | { kind: 'cov-resample'; operator: PartitionCovResampler };
+  | { kind: 'cov-resample'; operator: PartitionCovResampler }
+  | { kind: 'turbine-stats'; operator: PartitionTurbineStats }
+  | { kind: 'anomaly-stream'; operator: PartitionAnomalyStream };
 
 export const DEFAULT_BUCKET_MS = 1_800_000;
 
@@ -158,15 +176,68 @@ function isCovState(state: PartitionOperatorState): state is PartitionCovState {
   return (state as PartitionCovState).operator === 'cov-resample';
 }
 
+function isWindowsState(state: PartitionOperatorState): state is PartitionWindowsState {
+  return !('operator' in state);
+}
+
+function createTurbineStats(
+  settings: OperatorSettings,
+  state?: PartitionOperatorState,
+): PartitionTurbineStats {
+  const { idleMs, maxKeys } = settings;
+  const layout = {
+    periodSeconds: settings.periodSeconds ?? 86_400,
+    timeZone: settings.timeZone ?? 'UTC',
+    impute: settings.impute ?? 'linear',
+    minPower: settings.minPower,
+    maxPower: settings.maxPower,
+    madThreshold: settings.madThreshold ?? DEFAULT_MAD_THRESHOLD,
+  };
+  const same =
+    state !== undefined &&
+    'operator' in state &&
+    state.operator === 'turbine-stats' &&
+    (Object.keys(layout) as (keyof typeof layout)[]).every((k) => state[k] === layout[k]);
+  return same
+    ? PartitionTurbineStats.fromJSON(state, { idleMs, maxKeys })
+    : new PartitionTurbineStats({ ...layout, idleMs, maxKeys });
+}
+
+function createAnomalyStream(
+  settings: OperatorSettings,
+  state?: PartitionOperatorState,
+): PartitionAnomalyStream {
+  const options = {
+    sigmas: settings.sigmas ?? 2,
+    windowSize: settings.windowSize ?? 100,
+    minCount: settings.minCount ?? 10,
+  };
+  const same =
+    state !== undefined &&
+    'operator' in state &&
+    state.operator === 'anomaly-stream' &&
+    state.sigmas === options.sigmas &&
+    state.windowSize === options.windowSize &&
+    state.minCount === options.minCount;
+  return same
+    ? PartitionAnomalyStream.fromJSON(state, settings.maxKeys)
+    : new PartitionAnomalyStream({ ...options, maxKeys: settings.maxKeys });
+}
+
 /**
  * The operator the settings ask for, restored from `state` when that was written by the same
- * operator with the same layout (window and hop, or bucket, method and zone); otherwise a
+ * operator with the same layout (window and hop; bucket, method and zone; period, zone and
+ * cleaning; or sigmas, window size and min count); otherwise a
  * fresh one at position 0, which replays the partition from the start of the stream.
  */
 export function createPartitionOperator(
   settings: OperatorSettings,
   state?: PartitionOperatorState,
 ): AnyPartitionOperator {
+  if (settings.operator === 'turbine-stats')
+    return { kind: 'turbine-stats', operator: createTurbineStats(settings, state) };
+  if (settings.operator === 'anomaly-stream')
+    return { kind: 'anomaly-stream', operator: createAnomalyStream(settings, state) };
   if (settings.operator === 'cov-resample') {
     const options: CovResampleOptions = {
       bucketMs: settings.bucketMs ?? DEFAULT_BUCKET_MS,
@@ -190,7 +261,7 @@ export function createPartitionOperator(
   const { windowMs, hopMs, idleMs, maxKeys } = settings;
   const options = { idleMs, maxKeys };
   const same =
-    state !== undefined && !isCovState(state) && state.windowMs === windowMs && state.hopMs === hopMs;
+    state !== undefined && isWindowsState(state) && state.windowMs === windowMs && state.hopMs === hopMs;
   return {
     kind: 'moving-window',
     operator: same

@@ -7,8 +7,16 @@
  */
 import { hostname } from 'node:os';
 import { bucketPayload, type ResampleMethod } from '../core/cov-resample';
-import type { OperatorKind, PartitionBucketResult } from '../core/partition-operator';
+import {
+  createPartitionOperator,
+  type OperatorKind,
+  type OperatorSettings,
+  type PartitionBucketResult,
+} from '../core/partition-operator';
 import type { PartitionWindowResult } from '../core/partition-windows';
+import type { PartitionTurbineResult } from '../core/partition-turbine-stats';
+import type { PartitionAnomalyResult } from '../core/partition-anomaly';
+import { DEFAULT_MAD_THRESHOLD, IMPUTE_METHODS, type ImputeMethod } from '../core/turbine-cleaning';
 import { assertTimeZone } from '../core/time-zone';
 import { ensureStreamLayout, openBuckets, type NatsConnectionNode } from '../nats-connection/nats-streams';
 import { configNumber } from '../shared/config-number';
@@ -36,9 +44,48 @@ interface NatsInConfig extends NodeDef {
   bucketSeconds?: string | number;
   method?: string;
   timezone?: string;
+  periodSeconds?: string | number;
+  impute?: string;
+  minPower?: string | number;
+  maxPower?: string | number;
+  madThreshold?: string | number;
+  sigmas?: string | number;
+  windowSize?: string | number;
+  minCount?: string | number;
 }
 
-const OPERATORS: OperatorKind[] = ['moving-window', 'cov-resample'];
+const OPERATORS: OperatorKind[] = ['moving-window', 'cov-resample', 'turbine-stats', 'anomaly-stream'];
+
+function optionalNumber(raw: unknown, name: string): number | undefined {
+  return raw === undefined || raw === null || String(raw).trim() === ''
+    ? undefined
+    : configNumber(raw, name, 0);
+}
+
+/** The turbine-stats and anomaly-flagger settings, under those nodes' names; read only for their operator. */
+function parseNodeOperator(config: NatsInConfig, operator: OperatorKind): Partial<OperatorSettings> {
+  if (operator === 'turbine-stats') {
+    const impute = (config.impute || 'linear') as ImputeMethod;
+    if (!IMPUTE_METHODS.includes(impute))
+      throw new Error(`impute "${impute}" must be ${IMPUTE_METHODS.join(', ')}`);
+    return {
+      periodSeconds: configNumber(config.periodSeconds, 'periodSeconds', 86400, { min: 1, integer: true }),
+      impute,
+      minPower: optionalNumber(config.minPower, 'minPower'),
+      maxPower: optionalNumber(config.maxPower, 'maxPower'),
+      madThreshold: configNumber(config.madThreshold, 'madThreshold', DEFAULT_MAD_THRESHOLD, { min: 0 }),
+    };
+  }
+  if (operator === 'anomaly-stream') {
+    const windowSize = configNumber(config.windowSize, 'windowSize', 100, { min: 2, integer: true });
+    return {
+      sigmas: configNumber(config.sigmas, 'sigmas', 2, { min: Number.MIN_VALUE }),
+      windowSize,
+      minCount: configNumber(config.minCount, 'minCount', 10, { min: 2, max: windowSize, integer: true }),
+    };
+  }
+  return {};
+}
 
 function parseOperator(config: NatsInConfig) {
   const operator = (config.operator || 'moving-window') as OperatorKind;
@@ -49,10 +96,16 @@ function parseOperator(config: NatsInConfig) {
   const timeZone = config.timezone || 'UTC';
   assertTimeZone(timeZone);
   const bucketMs = configNumber(config.bucketSeconds, 'bucketSeconds', 1800, { min: 1 }) * 1000;
-  return { operator, bucketMs, method, timeZone };
+  return { operator, bucketMs, method, timeZone, ...parseNodeOperator(config, operator) };
 }
 
 function parseSettings(config: NatsInConfig): WorkerGroupSettings & { replicas: number } {
+  const settings = parseGroupSettings(config);
+  createPartitionOperator(settings); // its own checks (period, power bounds, minCount) at deploy, not at the first claim
+  return settings;
+}
+
+function parseGroupSettings(config: NatsInConfig): WorkerGroupSettings & { replicas: number } {
   const group = (config.group || 'workers').trim();
   if (!/^[\w-]+$/.test(group)) throw new Error(`group "${group}" may hold only letters, digits, _ and -`);
   const leaseMs = configNumber(config.leaseSeconds, 'leaseSeconds', 6, { min: 1 }) * 1000;
@@ -117,6 +170,33 @@ function bucketMsg(partition: number, b: PartitionBucketResult): Msg {
   } as Msg;
 }
 
+/** Shaped as turbine-stats' first output (payload: the turbine's stats of the period), topic the key. */
+function turbineMsg(partition: number, r: PartitionTurbineResult): Msg {
+  const where = stream(r.key);
+  return {
+    ...where,
+    partition,
+    seq: r.seq,
+    day: r.period.day,
+    period: r.period,
+    payload: [{ ...r.stats, turbine_id: where.key }],
+  } as Msg;
+}
+
+/** Shaped as the anomaly-flagger's first output for payload {key, value}: the flags beside the value. */
+function anomalyMsg(partition: number, r: PartitionAnomalyResult): Msg {
+  const where = stream(r.key);
+  const time = new Date(r.timeMs).toISOString();
+  const { anomaly, z, mean, stdev, count } = r;
+  return {
+    ...where,
+    partition,
+    seq: r.seq,
+    time,
+    payload: { key: where.key, value: r.value, time, anomaly, z, mean, stdev, count },
+  } as Msg;
+}
+
 export = (RED: NodeAPI) => {
   function NatsInNode(this: Node, config: NatsInConfig) {
     RED.nodes.createNode(this, config);
@@ -148,6 +228,10 @@ export = (RED: NodeAPI) => {
         this.send([null, results.map((w) => windowMsg(p, w))]),
       buckets: (p: number, results: PartitionBucketResult[]) =>
         this.send([null, results.map((b) => bucketMsg(p, b))]),
+      turbineStats: (p: number, results: PartitionTurbineResult[]) =>
+        this.send([null, results.map((r) => turbineMsg(p, r))]),
+      anomalies: (p: number, results: PartitionAnomalyResult[]) =>
+        this.send([null, results.map((r) => anomalyMsg(p, r))]),
       bad: (p: number, seq: number, subject: string, reason: string) => {
         badCount++;
         this.error(`partition ${p} seq ${seq} (${subject}): ${reason}; skipped`, {

@@ -15,6 +15,8 @@ import {
   type PartitionOperatorState,
 } from '../core/partition-operator';
 import type { PartitionWindowResult } from '../core/partition-windows';
+import type { PartitionTurbineResult } from '../core/partition-turbine-stats';
+import type { PartitionAnomalyResult } from '../core/partition-anomaly';
 import { isWrongRevision, type CheckpointStore } from './checkpoint-store';
 import { INPUT_STREAM, partitionSubject } from '../nats-connection/nats-streams';
 import { parseStreamSample, type StreamSample } from './stream-sample';
@@ -26,6 +28,10 @@ export interface PartitionOutput {
   windows(partition: number, results: PartitionWindowResult[]): void;
   /** Buckets of the cov-resample operator. */
   buckets?(partition: number, results: PartitionBucketResult[]): void;
+  /** Turbine-periods of the turbine-stats operator. */
+  turbineStats?(partition: number, results: PartitionTurbineResult[]): void;
+  /** Scored values of the anomaly-stream operator. */
+  anomalies?(partition: number, results: PartitionAnomalyResult[]): void;
   bad(partition: number, seq: number, subject: string, reason: string): void;
   /** The checkpoint could not be written: another worker holds the partition now. */
   lost(partition: number, err: Error): void;
@@ -190,6 +196,14 @@ export class PartitionConsumer {
       const added = this.operator.operator.add(key, sample.timeMs, sample.value, seq);
       if (!added.ok) output.bad(partition, seq, subject, added.reason);
       else if (added.results.length > 0) output.buckets?.(partition, added.results);
+    } else if (this.operator.kind === 'turbine-stats') {
+      const added = this.operator.operator.add(key, sample.timeMs, sample.value, seq);
+      if (!added.ok) output.bad(partition, seq, subject, added.reason);
+      else if (added.results.length > 0) output.turbineStats?.(partition, added.results);
+    } else if (this.operator.kind === 'anomaly-stream') {
+      const added = this.operator.operator.add(key, sample.timeMs, sample.value, seq);
+      if (!added.ok) output.bad(partition, seq, subject, added.reason);
+      else if (added.results.length > 0) output.anomalies?.(partition, added.results);
     } else {
       const added = this.operator.operator.add(key, sample.timeMs, sample.value, seq);
       if (!added.ok) output.bad(partition, seq, subject, added.reason);

@@ -7,14 +7,14 @@
  * lease + one renew interval (docs/scale-out.md).
  */
 import type { JetStreamClient, KV } from 'nats';
-import type { OperatorKind } from '../core/partition-operator';
+import type { OperatorKind, OperatorSettings } from '../core/partition-operator';
 import type { ResampleMethod } from '../core/cov-resample';
 import { leaseIsFree, planLeases, type Lease, type LeaseView } from '../core/partition-leases';
 import type { Buckets } from '../nats-connection/nats-streams';
 import { CheckpointStore, isWrongRevision } from './checkpoint-store';
 import { PartitionConsumer, type PartitionOutput } from './partition-consumer';
 
-export interface WorkerGroupSettings {
+export interface WorkerGroupSettings extends OperatorSettings {
   group: string;
   workerId: string;
   partitions: number;
