@@ -4,7 +4,9 @@
  * key, so that a key's period closes by that key's event time alone, in stream order:
  * when its first reading at or after the next period's start arrives (lateness 0). The
  * cleaning (duplicates, bounds and MAD outliers, imputation) runs on the closed period
- * exactly as in the node. A reading for a period already emitted is refused.
+ * exactly as in the node. As in the node, a reading before the end of the key's last emitted
+ * period is refused, and one for an earlier period the key had no reading in comes out at
+ * once as that period's result.
  *
  * With `idleMs` > 0 the partition has a watermark, its newest reading − idle: a quiet key's
  * open period closes once the watermark reaches its end, and a reading whose period ended
@@ -154,7 +156,10 @@ export class PartitionTurbineStats implements PartitionOperator<PartitionTurbine
         reason: `reading at ${at} of key "${key}" is in a period already emitted (lateness 0)`,
       };
     if (timeMs > entry.newestMs) entry.newestMs = timeMs;
-    const results = this.resultsOf(key, seq, entry.stats.closeReady());
+    // Lateness 0: only a reading past the open period's end, or one in an earlier period the key
+    // had no reading in, closes anything (closeReady scans every open reading).
+    const closes = timeMs >= entry.openEndMs || end <= entry.newestMs;
+    const results = closes ? this.resultsOf(key, seq, entry.stats.closeReady()) : [];
     // Only the period of the key's newest reading is still open.
     entry.openEndMs = this.calendar.bounds(entry.newestMs).end;
     if (entry.openEndMs < this.nextIdleEndMs) this.nextIdleEndMs = entry.openEndMs;
