@@ -4,8 +4,12 @@
  * the checkpoints and replays from their positions, and every result equals one
  * uninterrupted run of the node's own core per key (TurbineStats, StreamAnomalyDetector).
  * Bad samples among them are reported with their reason and do not block their partition.
+ * The nats-in node itself sends the results shaped as the two nodes send theirs.
  */
 import assert from 'node:assert/strict';
+import helper from 'node-red-node-test-helper';
+import natsConnectionNode from '../../nodes/nats-connection/nats-connection';
+import natsInNode from '../../nodes/nats-in/nats-in';
 import { StreamAnomalyDetector } from '../../nodes/core/fleet-anomaly';
 import type { PartitionAnomalyResult } from '../../nodes/core/partition-anomaly';
 import type { PartitionOperatorState } from '../../nodes/core/partition-operator';
@@ -19,6 +23,8 @@ import {
 } from '../../nodes/nats-in/worker-group';
 import { eventually } from '../harness/eventually';
 import { startTestNatsCluster, type TestNatsCluster } from '../harness/nats-cluster';
+
+helper.init(require.resolve('node-red'));
 
 const T0 = Date.parse('2026-03-27T00:00:00Z');
 const TURBINES = 10;
@@ -262,6 +268,72 @@ describe('nats-in turbine-stats and anomaly-stream operators move with their par
       );
     } finally {
       await b.close();
+    }
+  });
+
+  it('the nats-in node sends them shaped as the turbine-stats and anomaly-flagger nodes send theirs', async () => {
+    const node = (id: string, settings: object) => ({
+      id,
+      type: 'nats-in',
+      connection: 'nats',
+      workerId: `node-${id}`,
+      checkpointSeconds: 0.2,
+      wires: [[], [`${id}-out`]],
+      ...settings,
+    });
+    await helper.load([natsConnectionNode, natsInNode], [
+      { id: 'nats', type: 'nats-connection', servers: cluster.urls.join(',') },
+      node('ts', { group: 'node-turbines', operator: 'turbine-stats', minPower: '0', maxPower: '10' }),
+      node('an', { group: 'node-anomalies', operator: 'anomaly-stream', windowSize: 20, minCount: 5 }),
+      { id: 'ts-out', type: 'helper' },
+      { id: 'an-out', type: 'helper' },
+    ] as unknown as Parameters<typeof helper.load>[1]);
+    const received = (id: string) => {
+      const msgs: Record<string, unknown>[] = [];
+      helper.getNode(id).on('input', (m: Record<string, unknown>) => msgs.push(m));
+      return msgs;
+    };
+    const days = received('ts-out');
+    const scores = received('an-out');
+    try {
+      // Both groups replay the stream the tests above filled.
+      await eventually('turbine-days and scores from the nodes', 30_000, async () =>
+        days.filter((m) => m.stream === 'wind').length >= 2 * TURBINES &&
+        scores.filter((m) => m.stream === 'vib').length >= SENSORS * SENSOR_ROUNDS
+          ? true
+          : undefined,
+      );
+      const expectedDay = referenceTurbineDays().get(`wind/t3@${new Date(T0).toISOString()}`)!;
+      const day = days.find((m) => m.topic === 'wind/t3' && m.day === expectedDay.period.day)!;
+      assert.deepEqual(
+        { topic: day.topic, key: day.key, day: day.day, period: day.period, payload: day.payload },
+        {
+          topic: 'wind/t3',
+          key: 't3',
+          day: '2026-03-27',
+          period: expectedDay.period,
+          payload: [{ ...expectedDay.stats, turbine_id: 't3' }],
+        },
+      );
+      const expectedScore = referenceScores().get(`vib/s2@${T0 + 40_000}`)!;
+      const score = scores.find(
+        (m) => m.topic === 'vib/s2' && m.time === new Date(T0 + 40_000).toISOString(),
+      )!;
+      const { anomaly, z, mean, stdev, count } = expectedScore;
+      assert.deepEqual(score.payload, {
+        key: 's2',
+        value: expectedScore.value,
+        time: new Date(T0 + 40_000).toISOString(),
+        anomaly,
+        z,
+        mean,
+        stdev,
+        count,
+      });
+      assert.equal(typeof score.partition, 'number');
+      assert.equal(typeof score.seq, 'number');
+    } finally {
+      await helper.unload();
     }
   });
 });
