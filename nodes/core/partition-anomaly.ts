@@ -102,6 +102,11 @@ export class PartitionAnomalyStream implements PartitionOperator<PartitionAnomal
 
   add(key: string, timeMs: number, value: number, seq: number): OperatorOutcome<PartitionAnomalyResult> {
     this.skip(seq);
+    if (key === '' || !Number.isFinite(timeMs) || !Number.isFinite(value))
+      return {
+        ok: false,
+        reason: `sample needs a key, a time and a finite number (key "${key}", time ${timeMs}, value ${value})`,
+      };
     let clock = this.clocks.get(key);
     if (!clock) {
       if (this.maxKeys > 0 && this.clocks.size >= this.maxKeys)

@@ -133,6 +133,11 @@ export class PartitionTurbineStats implements PartitionOperator<PartitionTurbine
 
   add(key: string, timeMs: number, value: number, seq: number): OperatorOutcome<PartitionTurbineResult> {
     this.skip(seq);
+    if (key === '' || !Number.isFinite(timeMs) || !Number.isFinite(value))
+      return {
+        ok: false,
+        reason: `sample needs a key, a time and a finite number (key "${key}", time ${timeMs}, value ${value})`,
+      };
     const at = new Date(timeMs).toISOString();
     const { end } = this.calendar.bounds(timeMs);
     if (end <= this.watermarkMs)

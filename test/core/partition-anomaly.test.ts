@@ -75,6 +75,14 @@ describe('PartitionAnomalyStream (anomaly-flagger stream mode per key of one par
     const full = op.add('w/t2', T0, 1, 4);
     assert.equal(full.ok, false);
     assert.match(full.ok ? '' : full.reason, /maxKeys.*"w\/t2"/);
+    for (const [key, time, value] of [
+      ['', T0 + 20 * SEC, 1],
+      ['w/t1', NaN, 1],
+      ['w/t1', T0 + 20 * SEC, NaN],
+    ] as const) {
+      const bad = op.add(key, time, value, 4);
+      assert.match(bad.ok ? '' : bad.reason, /needs a key, a time and a finite number/);
+    }
     assert.equal(op.seq, 4, 'the position moves past refused samples');
     const next = op.add('w/t1', T0 + 11 * SEC, 2, 5);
     assert.ok(next.ok);

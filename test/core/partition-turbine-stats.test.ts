@@ -127,12 +127,21 @@ describe('PartitionTurbineStats (turbine-stats per key of one partition)', () =>
     assert.ok(op.add('wind/quiet', DAY0 + 27 * HOUR, 7, 6).ok, 'the quiet turbine starts its next day');
   });
 
-  it('refuses a new key beyond maxKeys; the others go on', () => {
+  it('refuses a new key beyond maxKeys and a sample with no key, no time or a non-number; the others go on', () => {
     const op = new PartitionTurbineStats({ ...BASE, maxKeys: 1 });
     assert.ok(op.add('wind/t1', DAY0, 1, 1).ok);
     const refused = op.add('wind/t2', DAY0, 1, 2);
     assert.match(refused.ok ? '' : refused.reason, /maxKeys.*"wind\/t2"/);
     assert.ok(op.add('wind/t1', DAY0 + HOUR, 1, 3).ok);
+    for (const [key, time, value] of [
+      ['', DAY0 + HOUR, 1],
+      ['wind/t1', NaN, 1],
+      ['wind/t1', DAY0 + HOUR, Infinity],
+    ] as const) {
+      const bad = op.add(key, time, value, 4);
+      assert.match(bad.ok ? '' : bad.reason, /needs a key, a time and a finite number/);
+    }
+    assert.equal(op.openReadings, 2, 'bad samples are not held');
   });
 
   it('checks its settings with the node’s own errors', () => {
