@@ -20,13 +20,40 @@
  * array, the ClosedWindow, the summary and the payload; smooth allocates nothing but
  * does less (no key, no times, no start/end). KeyedWindows.add alone costs 115–150 ns.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CountWindow } from '../nodes/core/sliding-window';
 import { startBenchRuntime, type ChainNode } from './node-red-runtime';
 
 const FULL = process.env.BENCH_FULL === '1';
-const ROUNDS = FULL ? 5 : 3;
+const ROUNDS = Number(process.env.BENCH_ROUNDS) || (FULL ? 5 : 3);
 const MSGS = FULL ? 1_000_000 : 200_000;
-const LENGTHS = [10, 300, 3000, 30_000, 100_000];
+const LENGTHS = process.env.BENCH_LENGTHS?.split(',').map(Number) ?? [10, 300, 3000, 30_000, 100_000];
+/**
+ * BENCH_BEFORE=<a copy of an earlier dist/>: its moving-window runs in the same rounds as
+ * `moving-window-before`, so a change is measured side by side against the build before it.
+ */
+const BEFORE_DIST = process.env.BENCH_BEFORE;
+const BEFORE_TYPE = 'moving-window-before';
+/** BENCH_FILTERS=0 leaves out cov-filter vs rbe (for quick moving-window runs). */
+const FILTERS = process.env.BENCH_FILTERS !== '0';
+
+/** The earlier build's moving-window registered under BEFORE_TYPE (a .js wrapper and its .html). */
+function beforeNodeFile(dist: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gridflow-bench-before-'));
+  const original = join(dist, 'nodes/moving-window/moving-window');
+  writeFileSync(
+    join(dir, `${BEFORE_TYPE}.js`),
+    `const register = require(${JSON.stringify(original)});
+module.exports = (RED) => register({ ...RED, nodes: { ...RED.nodes,
+  registerType: (type, ...rest) => RED.nodes.registerType(type === 'moving-window' ? ${JSON.stringify(BEFORE_TYPE)} : type, ...rest) } });
+`,
+  );
+  const html = readFileSync(`${original}.html`, 'utf8').replace(/'moving-window'/g, `'${BEFORE_TYPE}'`);
+  writeFileSync(join(dir, `${BEFORE_TYPE}.html`), html.replace(/"moving-window"/g, `"${BEFORE_TYPE}"`));
+  return join(dir, `${BEFORE_TYPE}.js`);
+}
 const CORE_SAMPLES = FULL ? 20_000_000 : 5_000_000;
 
 const value = (i: number) => 50 + 0.01 * Math.sin(i / 7); // slow wobble: a deadband blocks almost all
@@ -80,6 +107,7 @@ export async function run(): Promise<void> {
     nodeFiles: [
       require.resolve('../nodes/moving-window/moving-window'),
       require.resolve('../nodes/cov-filter/cov-filter'),
+      ...(BEFORE_DIST ? [beforeNodeFile(BEFORE_DIST)] : []),
     ], // node-red-node-smooth is found by Node-RED in the project's node_modules
   });
   const makeMsg = (i: number) => ({ topic: 'k', payload: value(i) });
@@ -94,32 +122,40 @@ export async function run(): Promise<void> {
       [{ type: 'moving-window', countWindow: n, hopSeconds: 0, aggregates: ['mean'] }],
       n,
     ]);
+    if (BEFORE_DIST)
+      cases.push([
+        `before ${n}`,
+        [{ type: BEFORE_TYPE, countWindow: n, hopSeconds: 0, aggregates: ['mean'] }],
+        n,
+      ]);
     cases.push([`smooth ${n}`, [{ type: 'smooth', action: 'mean', count: n, mult: 'single', round: '' }], n]);
   }
   const marker = { topic: 'k', payload: 1e6 }; // a big change: passes every filter
-  cases.push(['cov-filter', [{ type: 'cov-filter', percent: 0.05 }], 0, marker]);
-  cases.push([
-    'rbe deadband',
-    [
-      {
-        type: 'rbe',
-        func: 'deadband',
-        gap: '0.05%',
-        start: '',
-        inout: 'out',
-        septopics: true,
-        property: 'payload',
-        topi: 'topic',
-      },
-    ],
-    0,
-    marker,
-  ]);
+  if (FILTERS) cases.push(['cov-filter', [{ type: 'cov-filter', percent: 0.05 }], 0, marker]);
+  if (FILTERS)
+    cases.push([
+      'rbe deadband',
+      [
+        {
+          type: 'rbe',
+          func: 'deadband',
+          gap: '0.05%',
+          start: '',
+          inout: 'out',
+          septopics: true,
+          property: 'payload',
+          topi: 'topic',
+        },
+      ],
+      0,
+      marker,
+    ]);
   try {
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, chain, warmup, lastMsg] of round % 2 ? [...cases].reverse() : cases) {
         const m = await rt.measure(chain, { count: MSGS, warmup, makeMsg, lastMsg });
         record(name, m.msgsPerSecond);
+        record(`${name} cpu`, m.msgsPerCpuSecond);
       }
       for (const n of LENGTHS) record(`core ${n}`, coreSamplesPerSecond(n));
     }
@@ -139,13 +175,27 @@ export async function run(): Promise<void> {
       `${String(n).padEnd(8)} ${range(mw).padEnd(22)} ${range(r(`smooth ${n}`)).padEnd(22)} ${ratio(mw, r(`smooth ${n}`)).padEnd(18)} ${ratio(mw, r('change')).padEnd(18)} ${(core.median / 1e6).toFixed(1)}M (${(core.min / 1e6).toFixed(1)}–${(core.max / 1e6).toFixed(1)}M)`,
     );
   }
+  // The same ratios per CPU second of the process: less swayed by other load on the machine.
+  const cpuHead = BEFORE_DIST ? 'mw/before (wall)   mw/before (cpu)' : '';
+  console.log(`per CPU-s  moving-window msgs/cpu-s   mw/smooth (cpu)    mw/change (cpu)    ${cpuHead}`);
+  for (const n of LENGTHS) {
+    const mw = r(`moving-window ${n} cpu`);
+    const vsBefore = BEFORE_DIST
+      ? `${ratio(r(`moving-window ${n}`), r(`before ${n}`)).padEnd(18)} ${ratio(mw, r(`before ${n} cpu`))}`
+      : '';
+    console.log(
+      `${String(n).padEnd(10)} ${range(mw).padEnd(26)} ${ratio(mw, r(`smooth ${n} cpu`)).padEnd(18)} ${ratio(mw, r('change cpu')).padEnd(18)} ${vsBefore}`,
+    );
+  }
   console.log(
     `machine calibration: a bare loop over the same value table runs at ${(baseline / 1e6).toFixed(0)}M iterations/s`,
   );
-  console.log(
-    `flatness: moving-window at 100,000 / at 10 = ${ratio(r('moving-window 100000'), r('moving-window 10'))}`,
-  );
-  console.log(
-    `cov-filter ${range(r('cov-filter'))} msgs/s, rbe deadband ${range(r('rbe deadband'))} msgs/s, ratio ${ratio(r('cov-filter'), r('rbe deadband'))}`,
-  );
+  if (LENGTHS.includes(10) && LENGTHS.includes(100_000))
+    console.log(
+      `flatness: moving-window at 100,000 / at 10 = ${ratio(r('moving-window 100000'), r('moving-window 10'))}`,
+    );
+  if (FILTERS)
+    console.log(
+      `cov-filter ${range(r('cov-filter'))} msgs/s, rbe deadband ${range(r('rbe deadband'))} msgs/s, ratio ${ratio(r('cov-filter'), r('rbe deadband'))}`,
+    );
 }
