@@ -189,7 +189,12 @@ describe('moving-window node', function () {
     const msgs = [{ payload: 1 }, ...bad, { payload: '2' }, { topic: 'other', payload: 'x' }, { payload: 3 }];
     for (const m of msgs) {
       const done = sinon.spy();
-      mw._inputCallback({ topic: 'k', ...m }, (o: Msg[]) => o[0] && out.push(o[0]), done);
+      const firstOutput = (o: Msg | Msg[]) => (Array.isArray(o) ? o[0] : o); // a bare msg goes to output 1
+      mw._inputCallback(
+        { topic: 'k', ...m },
+        (o: Msg | Msg[]) => firstOutput(o) && out.push(firstOutput(o)),
+        done,
+      );
       assert.equal(done.callCount, 1, `done once for ${JSON.stringify(m)}`);
       assert.equal(done.firstCall.args.length, 0);
     }
