@@ -4,21 +4,31 @@
  * node-red-node-smooth (mean over the same counts), the empty `change` node hop as the
  * ceiling, cov-filter vs the core `filter` (rbe) node in deadband mode (0.05 %); plus the
  * pure core windows (mean+min+max read after every sample) in samples/s.
- * Targets (performance.md): core ≥ 20 M samples/s at any length; moving-window ≥ 0.8×
- * change; ≥ 1.2× smooth at 300, ≥ 4× at 100,000; flat in window length.
+ * Targets (performance.md): core ≥ 20 M samples/s at any length; moving-window ≥ 0.95×
+ * change and ≥ 1.0× smooth at windows 10–3,000, ≥ 2.5× smooth at 100,000; flat in length.
+ * Ratios are printed per wall second and per CPU second of the process (steadier when
+ * other work shares the cores); BENCH_BEFORE=<copy of an earlier dist/> adds that build's
+ * moving-window to the same rounds (after/before), BENCH_LENGTHS=10,300 and
+ * BENCH_FILTERS=0 shorten a run.
  *
- * Where a moving-window msg goes (node --cpu-prof, count window 300, 2026-12-02; self
- * time): about 3/4 is Node-RED's own hop, the same for change and smooth — garbage
- * collection 24–28 %, generateId for the source's fresh msgs 5–7 %, hooks, metric/log
- * checks, Flow.send, setImmediate delivery, Node._complete; `Node.send` shows 12.5 % self
- * for `[msg, null]` (the per-output path), yet sending the msg bare (single-wire fast path,
- * same routing) measured 6–10 % slower side by side, so the node keeps the array.
- * What is left of the node: WindowQueue.summary ~2 % (all ten aggregates incl. the
- * Welford fold for stdev, whichever are asked for), the input handler ~2 % (key, number,
- * Date.now, the payload object with two cached ISO times), KeyedWindows.add ~1 %,
- * onInput's wrapper ~1 %. Per msg the node allocates the result, a one-element closed
- * array, the ClosedWindow, the summary and the payload; smooth allocates nothing but
- * does less (no key, no times, no start/end). KeyedWindows.add alone costs 115–150 ns.
+ * Where a moving-window msg goes (node --cpu-prof, count window 300, 1.2M msgs,
+ * 2026-12-02, load average 10–16 on the 2 cores; self time per msg, ns): Node-RED's own
+ * hop is ~90 % and the same for change and smooth — garbage collection ~3,000 (the
+ * in-flight msgs of 1,000 per turn; as many scavenges for change as for moving-window),
+ * metric log records ~700–1,000 (receive, send, done: one object + Log.log each),
+ * generateId for the source's fresh msgs ~900, Node.receive ~500, setImmediate delivery
+ * ~500, hooks ~300, Node.send ~150–300, Node._complete + handleComplete ~150–250.
+ * `done()` (metric + onComplete hook + handleComplete, ~0.3 µs) is paid by moving-window
+ * and change but not by smooth, whose one-argument handler never completes its msgs.
+ * What was left of the node before issue 16's changes (~0.8 µs): the handler ~300, the
+ * full summary (ten aggregates and the Welford fold for stdev whatever was asked) ~140,
+ * onInput ~100, KeyedWindows.add ~90, isoTime ~70, the msg path reader ~60; five
+ * objects per msg (add result, closed array, ClosedWindow, summary, payload) plus the
+ * `[msg, null]` send array, which took Node-RED's per-output send path.
+ * Now (KeyedWindows.addCounted + CountWindow.aggregate, a bare send): one payload object
+ * per msg, only the aggregates asked for, Node-RED's single-wire send path; the node's
+ * own self time is ~0.4 µs, of which Date.now() (the arrival time, ~50–60 ns on this
+ * machine) and the payload object are the largest parts.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
