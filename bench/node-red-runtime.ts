@@ -49,6 +49,8 @@ export interface Measurement {
   msgs: number;
   seconds: number;
   msgsPerSecond: number;
+  /** Msgs per second of this process's CPU time (user + system): steadier than wall time on a shared machine. */
+  msgsPerCpuSecond: number;
   /** Msgs that reached the sink (including the marker). */
   received: number;
 }
@@ -195,13 +197,16 @@ export async function startBenchRuntime({ nodeFiles = [] as string[] } = {}): Pr
       const last = options.lastMsg ?? options.makeMsg(warmup + options.count);
       if (warmup > 0) await pump(source, 0, warmup, options, last);
       shared.received = 0;
+      const cpu0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       await pump(source, warmup, warmup + options.count, options, last);
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const cpu = process.cpuUsage(cpu0);
       return {
         msgs: options.count,
         seconds,
         msgsPerSecond: options.count / seconds,
+        msgsPerCpuSecond: options.count / ((cpu.user + cpu.system) / 1e6),
         received: shared.received,
       };
     },

@@ -4,29 +4,74 @@
  * node-red-node-smooth (mean over the same counts), the empty `change` node hop as the
  * ceiling, cov-filter vs the core `filter` (rbe) node in deadband mode (0.05 %); plus the
  * pure core windows (mean+min+max read after every sample) in samples/s.
- * Targets (performance.md): core ≥ 20 M samples/s at any length; moving-window ≥ 0.8×
- * change; ≥ 1.2× smooth at 300, ≥ 4× at 100,000; flat in window length.
+ * Targets (performance.md): core ≥ 20 M samples/s at any length; moving-window ≥ 0.95×
+ * change and ≥ 1.0× smooth at windows 10–3,000, ≥ 2.5× smooth at 100,000; flat in length.
+ * Ratios are printed per wall second and per CPU second of the process (steadier when
+ * other work shares the cores); BENCH_BEFORE=<copy of an earlier dist/> adds that build's
+ * moving-window to the same rounds (after/before), BENCH_LENGTHS=10,300 and
+ * BENCH_FILTERS=0 shorten a run.
  *
- * Where a moving-window msg goes (node --cpu-prof, count window 300, 2026-12-02; self
- * time): about 3/4 is Node-RED's own hop, the same for change and smooth — garbage
- * collection 24–28 %, generateId for the source's fresh msgs 5–7 %, hooks, metric/log
- * checks, Flow.send, setImmediate delivery, Node._complete; `Node.send` shows 12.5 % self
- * for `[msg, null]` (the per-output path), yet sending the msg bare (single-wire fast path,
- * same routing) measured 6–10 % slower side by side, so the node keeps the array.
- * What is left of the node: WindowQueue.summary ~2 % (all ten aggregates incl. the
- * Welford fold for stdev, whichever are asked for), the input handler ~2 % (key, number,
- * Date.now, the payload object with two cached ISO times), KeyedWindows.add ~1 %,
- * onInput's wrapper ~1 %. Per msg the node allocates the result, a one-element closed
- * array, the ClosedWindow, the summary and the payload; smooth allocates nothing but
- * does less (no key, no times, no start/end). KeyedWindows.add alone costs 115–150 ns.
+ * Where a moving-window msg goes (node --cpu-prof, count window 300, 1.2M msgs,
+ * 2026-12-02, load average 10–16 on the 2 cores; self time per msg, ns): Node-RED's own
+ * hop is ~90 % and the same for change and smooth — garbage collection ~3,000 (the
+ * in-flight msgs of 1,000 per turn; as many scavenges for change as for moving-window),
+ * metric log records ~700–1,000 (receive, send, done: one object + Log.log each),
+ * generateId for the source's fresh msgs ~900, Node.receive ~500, setImmediate delivery
+ * ~500, hooks ~300, Node.send ~150–300, Node._complete + handleComplete ~150–250.
+ * `done()` (metric + onComplete hook + handleComplete, ~0.3 µs) is paid by moving-window
+ * and change but not by smooth, whose one-argument handler never completes its msgs.
+ * What was left of the node before issue 16's changes (~0.8 µs): the handler ~300, the
+ * full summary (ten aggregates and the Welford fold for stdev whatever was asked) ~140,
+ * onInput ~100, KeyedWindows.add ~90, isoTime ~70, the msg path reader ~60; five
+ * objects per msg (add result, closed array, ClosedWindow, summary, payload) plus the
+ * `[msg, null]` send array, which took Node-RED's per-output send path.
+ * Now (KeyedWindows.addCounted + CountWindow.aggregate, a bare send): one payload object
+ * per msg, only the aggregates asked for, Node-RED's single-wire send path; the node's
+ * own self time is ~0.4 µs, of which Date.now() (the arrival time, ~50–60 ns on this
+ * machine) and the payload object are the largest parts.
+ *
+ * Measured 2026-12-02 07:30–07:38 UTC, load average 9–14 on the 2 cores (the bare-loop
+ * calibration swung 23–152M iterations/s, so wall ratios swung 0.45–1.84×):
+ * `BENCH_BEFORE=/tmp/b-before-dist npm run bench -- streaming` (3 rounds) and the same with
+ * BENCH_ROUNDS=5 BENCH_LENGTHS=10,300,3000 BENCH_FILTERS=0. Per CPU second, medians per
+ * length at 10 / 300 / 3,000: mw/smooth 0.71–0.85 / 0.95–1.35 / 0.84–0.87×, mw/change
+ * 0.73–0.92 / 0.82–0.94 / 0.73–1.12×, after/before (the build before issue 16's changes)
+ * 1.07–1.17 / 1.11–1.56 / 1.13–1.36×; at 100,000 mw/smooth 3.41×.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CountWindow } from '../nodes/core/sliding-window';
 import { startBenchRuntime, type ChainNode } from './node-red-runtime';
 
 const FULL = process.env.BENCH_FULL === '1';
-const ROUNDS = FULL ? 5 : 3;
+const ROUNDS = Number(process.env.BENCH_ROUNDS) || (FULL ? 5 : 3);
 const MSGS = FULL ? 1_000_000 : 200_000;
-const LENGTHS = [10, 300, 3000, 30_000, 100_000];
+const LENGTHS = process.env.BENCH_LENGTHS?.split(',').map(Number) ?? [10, 300, 3000, 30_000, 100_000];
+/**
+ * BENCH_BEFORE=<a copy of an earlier dist/>: its moving-window runs in the same rounds as
+ * `moving-window-before`, so a change is measured side by side against the build before it.
+ */
+const BEFORE_DIST = process.env.BENCH_BEFORE;
+const BEFORE_TYPE = 'moving-window-before';
+/** BENCH_FILTERS=0 leaves out cov-filter vs rbe (for quick moving-window runs). */
+const FILTERS = process.env.BENCH_FILTERS !== '0';
+
+/** The earlier build's moving-window registered under BEFORE_TYPE (a .js wrapper and its .html). */
+function beforeNodeFile(dist: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gridflow-bench-before-'));
+  const original = join(dist, 'nodes/moving-window/moving-window');
+  writeFileSync(
+    join(dir, `${BEFORE_TYPE}.js`),
+    `const register = require(${JSON.stringify(original)});
+module.exports = (RED) => register({ ...RED, nodes: { ...RED.nodes,
+  registerType: (type, ...rest) => RED.nodes.registerType(type === 'moving-window' ? ${JSON.stringify(BEFORE_TYPE)} : type, ...rest) } });
+`,
+  );
+  const html = readFileSync(`${original}.html`, 'utf8').replace(/'moving-window'/g, `'${BEFORE_TYPE}'`);
+  writeFileSync(join(dir, `${BEFORE_TYPE}.html`), html.replace(/"moving-window"/g, `"${BEFORE_TYPE}"`));
+  return join(dir, `${BEFORE_TYPE}.js`);
+}
 const CORE_SAMPLES = FULL ? 20_000_000 : 5_000_000;
 
 const value = (i: number) => 50 + 0.01 * Math.sin(i / 7); // slow wobble: a deadband blocks almost all
@@ -80,6 +125,7 @@ export async function run(): Promise<void> {
     nodeFiles: [
       require.resolve('../nodes/moving-window/moving-window'),
       require.resolve('../nodes/cov-filter/cov-filter'),
+      ...(BEFORE_DIST ? [beforeNodeFile(BEFORE_DIST)] : []),
     ], // node-red-node-smooth is found by Node-RED in the project's node_modules
   });
   const makeMsg = (i: number) => ({ topic: 'k', payload: value(i) });
@@ -94,32 +140,40 @@ export async function run(): Promise<void> {
       [{ type: 'moving-window', countWindow: n, hopSeconds: 0, aggregates: ['mean'] }],
       n,
     ]);
+    if (BEFORE_DIST)
+      cases.push([
+        `before ${n}`,
+        [{ type: BEFORE_TYPE, countWindow: n, hopSeconds: 0, aggregates: ['mean'] }],
+        n,
+      ]);
     cases.push([`smooth ${n}`, [{ type: 'smooth', action: 'mean', count: n, mult: 'single', round: '' }], n]);
   }
   const marker = { topic: 'k', payload: 1e6 }; // a big change: passes every filter
-  cases.push(['cov-filter', [{ type: 'cov-filter', percent: 0.05 }], 0, marker]);
-  cases.push([
-    'rbe deadband',
-    [
-      {
-        type: 'rbe',
-        func: 'deadband',
-        gap: '0.05%',
-        start: '',
-        inout: 'out',
-        septopics: true,
-        property: 'payload',
-        topi: 'topic',
-      },
-    ],
-    0,
-    marker,
-  ]);
+  if (FILTERS) cases.push(['cov-filter', [{ type: 'cov-filter', percent: 0.05 }], 0, marker]);
+  if (FILTERS)
+    cases.push([
+      'rbe deadband',
+      [
+        {
+          type: 'rbe',
+          func: 'deadband',
+          gap: '0.05%',
+          start: '',
+          inout: 'out',
+          septopics: true,
+          property: 'payload',
+          topi: 'topic',
+        },
+      ],
+      0,
+      marker,
+    ]);
   try {
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, chain, warmup, lastMsg] of round % 2 ? [...cases].reverse() : cases) {
         const m = await rt.measure(chain, { count: MSGS, warmup, makeMsg, lastMsg });
         record(name, m.msgsPerSecond);
+        record(`${name} cpu`, m.msgsPerCpuSecond);
       }
       for (const n of LENGTHS) record(`core ${n}`, coreSamplesPerSecond(n));
     }
@@ -139,13 +193,27 @@ export async function run(): Promise<void> {
       `${String(n).padEnd(8)} ${range(mw).padEnd(22)} ${range(r(`smooth ${n}`)).padEnd(22)} ${ratio(mw, r(`smooth ${n}`)).padEnd(18)} ${ratio(mw, r('change')).padEnd(18)} ${(core.median / 1e6).toFixed(1)}M (${(core.min / 1e6).toFixed(1)}–${(core.max / 1e6).toFixed(1)}M)`,
     );
   }
+  // The same ratios per CPU second of the process: less swayed by other load on the machine.
+  const cpuHead = BEFORE_DIST ? 'mw/before (wall)   mw/before (cpu)' : '';
+  console.log(`per CPU-s  moving-window msgs/cpu-s   mw/smooth (cpu)    mw/change (cpu)    ${cpuHead}`);
+  for (const n of LENGTHS) {
+    const mw = r(`moving-window ${n} cpu`);
+    const vsBefore = BEFORE_DIST
+      ? `${ratio(r(`moving-window ${n}`), r(`before ${n}`)).padEnd(18)} ${ratio(mw, r(`before ${n} cpu`))}`
+      : '';
+    console.log(
+      `${String(n).padEnd(10)} ${range(mw).padEnd(26)} ${ratio(mw, r(`smooth ${n} cpu`)).padEnd(18)} ${ratio(mw, r('change cpu')).padEnd(18)} ${vsBefore}`,
+    );
+  }
   console.log(
     `machine calibration: a bare loop over the same value table runs at ${(baseline / 1e6).toFixed(0)}M iterations/s`,
   );
-  console.log(
-    `flatness: moving-window at 100,000 / at 10 = ${ratio(r('moving-window 100000'), r('moving-window 10'))}`,
-  );
-  console.log(
-    `cov-filter ${range(r('cov-filter'))} msgs/s, rbe deadband ${range(r('rbe deadband'))} msgs/s, ratio ${ratio(r('cov-filter'), r('rbe deadband'))}`,
-  );
+  if (LENGTHS.includes(10) && LENGTHS.includes(100_000))
+    console.log(
+      `flatness: moving-window at 100,000 / at 10 = ${ratio(r('moving-window 100000'), r('moving-window 10'))}`,
+    );
+  if (FILTERS)
+    console.log(
+      `cov-filter ${range(r('cov-filter'))} msgs/s, rbe deadband ${range(r('rbe deadband'))} msgs/s, ratio ${ratio(r('cov-filter'), r('rbe deadband'))}`,
+    );
 }

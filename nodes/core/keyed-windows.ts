@@ -47,8 +47,14 @@ export interface ClosedWindow {
   summary: WindowSummary;
 }
 
-export type AddResult =
-  { ok: true; closed: ClosedWindow[] } | { ok: false; kind: 'late' | 'future' | 'full'; reason: string };
+/** Why a sample was not taken. */
+export interface Refusal {
+  ok: false;
+  kind: 'late' | 'future' | 'full';
+  reason: string;
+}
+
+export type AddResult = { ok: true; closed: ClosedWindow[] } | Refusal;
 
 interface SavedKey {
   lastSeenMs: number;
@@ -106,15 +112,10 @@ export class KeyedWindows {
 
   /** Adds a sample; returns the windows its watermark closed, or why it was refused. */
   add(key: string, timeMs: number, value: number, nowMs: number): AddResult {
-    let entry = this.entries.get(key);
-    const isNew = entry === undefined;
-    if (entry === undefined) {
-      if (this.entries.size >= this.settings.maxKeys && this.evictIdle(nowMs) === 0) {
-        return { ok: false, kind: 'full', reason: `${this.settings.maxKeys} keys held (maxKeys)` };
-      }
-      entry = this.newEntry(this.newWindow(), nowMs);
-      this.entries.set(key, entry);
-    }
+    const found = this.entries.get(key);
+    const isNew = found === undefined;
+    const entry = found ?? this.addKey(key, nowMs);
+    if (entry === undefined) return this.full();
     const { clock, window } = entry;
     const admission = clock.admit(timeMs, nowMs);
     // Count windows emitted per sample follow arrival order: nothing is late for them.
@@ -141,6 +142,28 @@ export class KeyedWindows {
     if (this.settings.hopMs > 0) this.closeWindows(key, entry, window, clock.watermarkMs, closed);
     else this.closeSamples(key, entry, window, timeMs, clock.watermarkMs, closed);
     return { ok: true, closed };
+  }
+
+  /**
+   * Count windows emitted per sample (count > 0, hopMs 0), the hot path: adds the sample
+   * and returns the key's window, from which the caller reads the window that ends at it
+   * (no result, array or summary object per sample); null while warm-up windows are left
+   * out; or why the sample was refused. Arrival order decides: nothing is late here.
+   */
+  addCounted(key: string, timeMs: number, value: number, nowMs: number): CountWindow | null | Refusal {
+    const found = this.entries.get(key);
+    const entry = found ?? this.addKey(key, nowMs);
+    if (entry === undefined) return this.full();
+    const admission = entry.clock.admit(timeMs, nowMs);
+    if (!admission.ok && admission.kind === 'future') {
+      if (found === undefined) this.entries.delete(key); // a refused first sample leaves no key behind
+      return admission;
+    }
+    const window = entry.window as CountWindow;
+    entry.lastSeenMs = nowMs;
+    entry.clock.observe(timeMs);
+    window.add(timeMs, value);
+    return this.settings.emitWarmup || window.size === this.settings.count ? window : null;
   }
 
   /**
@@ -344,6 +367,18 @@ export class KeyedWindows {
     const summary = window.summary();
     if (!this.settings.emitWarmup && summary.count < this.settings.count) return;
     if (summary.count > 0 || this.settings.emitEmpty) closed.push(countWindow(key, summary));
+  }
+
+  /** A new key's entry, or undefined when `maxKeys` are held and none is idle past the TTL. */
+  private addKey(key: string, nowMs: number): Entry | undefined {
+    if (this.entries.size >= this.settings.maxKeys && this.evictIdle(nowMs) === 0) return undefined;
+    const entry = this.newEntry(this.newWindow(), nowMs);
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  private full(): Refusal {
+    return { ok: false, kind: 'full', reason: `${this.settings.maxKeys} keys held (maxKeys)` };
   }
 
   /** The first boundary at or after `timeMs`. */

@@ -157,6 +157,14 @@ export class WindowQueue {
     return this.tailSeq > this.headSeq ? this.times[(this.tailSeq - 1) & this.mask] : NaN;
   }
 
+  oldestValue(): number {
+    return this.tailSeq > this.headSeq ? this.values[this.headSeq & this.mask] : NaN;
+  }
+
+  newestValue(): number {
+    return this.tailSeq > this.headSeq ? this.values[(this.tailSeq - 1) & this.mask] : NaN;
+  }
+
   push(timeMs: number, v: number): void {
     const seq = this.tailSeq;
     if (seq - this.headSeq > this.mask) this.grow();
@@ -394,6 +402,42 @@ export class CountWindow {
 
   summary(): WindowSummary {
     return this.queue.summary();
+  }
+
+  /** Time of the oldest sample held, NaN when empty. */
+  oldestTimeMs(): number {
+    return this.queue.oldestTimeMs();
+  }
+
+  /** Time of the newest sample held, NaN when empty. */
+  newestTimeMs(): number {
+    return this.queue.newestTimeMs();
+  }
+
+  /**
+   * One aggregate, the same number `summary()[a]` gives, without building the summary:
+   * the per-sample output reads only the aggregates asked for (no Welford fold for a mean).
+   */
+  aggregate(a: Aggregate): number | null {
+    const q = this.queue;
+    const n = q.size;
+    if (a === 'count') return n;
+    if (a === 'sum') return n > 0 ? q.sum() : 0;
+    if (n === 0) return null;
+    switch (a) {
+      case 'mean':
+        return q.sum() / n;
+      case 'min':
+        return q.min();
+      case 'max':
+        return q.max();
+      case 'stdev':
+        return n > 1 ? Math.sqrt(q.variance()) : null;
+      case 'first':
+        return q.oldestValue();
+      case 'last':
+        return q.newestValue();
+    }
   }
 
   toJSON(): WindowSamples & { kind: 'count'; length: number } {

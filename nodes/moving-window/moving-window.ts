@@ -6,8 +6,8 @@
  * idle fallback for keys that go quiet, the checkpoints and the key TTL.
  */
 import { DEFAULT_MAX_FUTURE_MS } from '../core/event-time';
-import { KeyedWindows, type ClosedWindow, type KeyedWindowsState } from '../core/keyed-windows';
-import { AGGREGATES, type Aggregate, type WindowSummary } from '../core/sliding-window';
+import { KeyedWindows, type ClosedWindow, type KeyedWindowsState, type Refusal } from '../core/keyed-windows';
+import { AGGREGATES, CountWindow, type Aggregate, type WindowSummary } from '../core/sliding-window';
 import { toEpochMs } from '../core/timestamp';
 import { everyAligned, type AlignedClock } from '../shared/aligned-clock';
 import { configNumber, parseAllSettings } from '../shared/config-number';
@@ -16,7 +16,7 @@ import { loadState, saveState } from '../shared/node-state';
 import { CheckpointSlots, parseCheckpointMs } from '../shared/checkpoint-timer';
 import { OncePerKey } from '../core/lru-keys';
 import { compactCount, showStatus, countOf } from '../shared/status';
-import type { Msg, Node, NodeAPI, NodeDef } from '../shared/node-red-types';
+import type { Msg, Node, NodeAPI, NodeDef, Send } from '../shared/node-red-types';
 import { failOnBadConfig } from '../shared/config-failure';
 import { onInput, registerNode } from '../shared/node-handler';
 import { MOVING_WINDOW_MIGRATIONS } from './migrations';
@@ -135,6 +135,17 @@ function windowPayload(
   return out;
 }
 
+/** The output payload of a count window read straight from the window: the same as windowPayload of its summary. */
+function countPayload(w: CountWindow, aggregates: readonly Aggregate[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    start: isoTime(w.oldestTimeMs()),
+    end: isoTime(w.newestTimeMs()),
+    count: w.size,
+  };
+  for (const a of aggregates) if (a !== 'count') out[a] = w.aggregate(a);
+  return out;
+}
+
 /** How often the wall clock looks for quiet keys: the idle fallback is this precise. */
 const IDLE_CHECK_MS = 1000;
 
@@ -151,6 +162,8 @@ export = (RED: NodeAPI) => {
   function startMovingWindow(this: Node, config: MovingWindowConfig) {
     const settings = parseAllSettings(() => parseSettings(config));
     const { aggregates, windowMs, hopMs, count } = settings;
+    // Count windows emitted per sample: the hot path, one payload object per msg.
+    const perSampleCount = count > 0 && hopMs === 0;
     const windows = new KeyedWindows(
       {
         lengthMs: windowMs,
@@ -238,29 +251,44 @@ export = (RED: NodeAPI) => {
         }
         timeMs = t;
       }
+      if (perSampleCount) {
+        const window = windows.addCounted(key, timeMs, value, nowMs);
+        if (window instanceof CountWindow) {
+          badKeys.forget(key);
+          msg.topic = key;
+          msg.payload = countPayload(window, aggregates);
+          // Bare, not [msg, null]: a node wired on its first output only takes Node-RED's
+          // single-wire path (1.05–1.17× per CPU-s side by side, 2026-12-02).
+          send(msg);
+        } else if (window === null) badKeys.forget(key);
+        else refused(key, msg, window, send);
+        return done();
+      }
       const result = windows.add(key, timeMs, value, nowMs);
       if (!result.ok) {
-        if (result.kind === 'future') reportBad(key, msg, result.reason);
-        else if (result.kind === 'full') warnCap(result.reason);
-        else {
-          lateCount++;
-          if (settings.lateToOutput) {
-            msg.reason = result.reason;
-            send([null, msg]);
-          }
-          showKeys();
-        }
+        refused(key, msg, result, send);
         return done();
       }
       badKeys.forget(key);
       const { closed } = result;
       // One window per sample (hopSeconds 0, no lateness) goes out on the msg object itself.
-      // (Sent bare instead of as [msg, null] it measured 6–10 % slower through the runtime.)
-      if (closed.length === 1 && hopMs === 0) send([toMsg(closed[0], msg), null]);
+      if (closed.length === 1 && hopMs === 0) send(toMsg(closed[0], msg));
       else if (closed.length > 0) send([closed.map((w) => toMsg(w)), null]);
       done();
     });
 
+    const refused = (key: string, msg: Msg, refusal: Refusal, send: Send) => {
+      if (refusal.kind === 'future') reportBad(key, msg, refusal.reason);
+      else if (refusal.kind === 'full') warnCap(refusal.reason);
+      else {
+        lateCount++;
+        if (settings.lateToOutput) {
+          msg.reason = refusal.reason;
+          send([null, msg]);
+        }
+        showKeys();
+      }
+    };
     const warnCap = (reason: string) => {
       if (!capWarned) {
         capWarned = true;

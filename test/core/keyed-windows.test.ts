@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { KeyedWindows, type ClosedWindow, type KeyedWindowSettings } from '../../nodes/core/keyed-windows';
+import { CountWindow } from '../../nodes/core/sliding-window';
 
 const NOW = Date.UTC(2024, 6, 5, 12); // wall clock, after every sample time below
 const BASE = Date.UTC(2024, 6, 5, 10);
@@ -157,6 +158,41 @@ describe('KeyedWindows in event time', () => {
     );
     const late = k.add('k', BASE + 50_000, 1, NOW + 91_000);
     assert.equal(!late.ok && late.kind, 'late');
+  });
+
+  it('addCounted gives the windows add gives for per-sample count windows, refusals included', () => {
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.array(
+          fc.record({
+            key: fc.constantFrom('a', 'b', 'c'),
+            timeMs: fc.oneof(fc.integer({ min: BASE, max: NOW }), fc.constant(NOW + 301_000)),
+            value: fc.integer({ min: -1000, max: 1000 }),
+          }),
+          { maxLength: 100 },
+        ),
+        (emitWarmup, samples) => {
+          const s = settings({ count: 4, hopMs: 0, emitWarmup, maxKeys: 2 });
+          const viaAdd = new KeyedWindows(s);
+          const viaCounted = new KeyedWindows(s);
+          for (const x of samples) {
+            const want = viaAdd.add(x.key, x.timeMs, x.value, NOW);
+            const got = viaCounted.addCounted(x.key, x.timeMs, x.value, NOW);
+            if (!want.ok) assert.deepEqual(got, want);
+            else if (want.closed.length === 0) assert.equal(got, null);
+            else {
+              assert.ok(got instanceof CountWindow);
+              const [w] = want.closed;
+              assert.deepEqual(got.summary(), w.summary);
+              assert.deepEqual([got.oldestTimeMs(), got.newestTimeMs()], [w.startMs, w.endMs]);
+            }
+          }
+          assert.deepEqual(viaCounted.toJSON(), viaAdd.toJSON());
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('jumps over a long gap without visiting every empty window', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CountWindow, SlidingWindow, type WindowSummary } from '../../nodes/core/sliding-window';
+import { AGGREGATES, CountWindow, SlidingWindow, type WindowSummary } from '../../nodes/core/sliding-window';
 import { KeyedWindows } from '../../nodes/core/keyed-windows';
 
 /** Exact float sum (Shewchuk's partials, as Python's math.fsum), the reference for sums. */
@@ -196,6 +196,30 @@ describe('core sliding windows', () => {
         );
       }),
       { numRuns: 100 },
+    );
+  });
+
+  it('count window aggregate(a) is bit for bit summary()[a], whichever aggregates are read when', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.array(fc.tuple(extremeValue, fc.subarray([...AGGREGATES])), { maxLength: 300 }),
+        (length, steps) => {
+          const summarised = new CountWindow(length);
+          const read = new CountWindow(length); // Welford folded only when stdev is read
+          assert.equal(read.aggregate('sum'), 0);
+          assert.equal(read.aggregate('mean'), null);
+          steps.forEach(([v, asked], i) => {
+            summarised.add(i, v);
+            read.add(i, v);
+            const want = summarised.summary();
+            for (const a of asked) assert.equal(read.aggregate(a), want[a], `${a} after sample ${i}`);
+            assert.equal(read.oldestTimeMs(), want.firstTimeMs);
+            assert.equal(read.newestTimeMs(), want.lastTimeMs);
+          });
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 

@@ -137,6 +137,39 @@ describe('moving-window node', function () {
     assert.equal(out[0].payload.max, 300);
   });
 
+  it('count windows go out per sample on the msg with start, end, count and the aggregates in their configured order', async () => {
+    const aggregates = ['last', 'stdev', 'count', 'first', 'max', 'sum', 'min', 'mean'];
+    await helper.load(
+      movingWindowNode,
+      flow({ hopSeconds: 0, countWindow: 3, timeProperty: 'timestamp', emitWarmup: false, aggregates }),
+    );
+    const out = collect('out');
+    const mw = helper.getNode('mw') as TestNode;
+    const at = (s: number) => new Date(START - 60_000 + s * 1000).toISOString();
+    [4, 1, 7, 2].forEach((v, s) => mw.receive({ topic: '7', payload: v, timestamp: at(s), _msgid: `m${s}` }));
+    await flush();
+    assert.deepEqual(
+      out.map((m) => [m._msgid, m.topic, Object.keys(m.payload)]),
+      [
+        ['m2', '7', ['start', 'end', 'count', 'last', 'stdev', 'first', 'max', 'sum', 'min', 'mean']],
+        ['m3', '7', ['start', 'end', 'count', 'last', 'stdev', 'first', 'max', 'sum', 'min', 'mean']],
+      ],
+    );
+    const { stdev, ...rest } = out[1].payload;
+    assert.ok(Math.abs(stdev - Math.sqrt(31 / 3)) < 1e-12, `stdev ${stdev}`);
+    assert.deepEqual(rest, {
+      start: at(1),
+      end: at(3),
+      count: 3,
+      last: 2,
+      first: 1,
+      max: 7,
+      sum: 10,
+      min: 1,
+      mean: 10 / 3,
+    });
+  });
+
   it('reports bad values once per key, keeps good msgs flowing and calls done once per msg', async () => {
     await helper.load(movingWindowNode, flow({ hopSeconds: 0, countWindow: 3 }));
     const out = collect('out');
@@ -156,7 +189,12 @@ describe('moving-window node', function () {
     const msgs = [{ payload: 1 }, ...bad, { payload: '2' }, { topic: 'other', payload: 'x' }, { payload: 3 }];
     for (const m of msgs) {
       const done = sinon.spy();
-      mw._inputCallback({ topic: 'k', ...m }, (o: Msg[]) => o[0] && out.push(o[0]), done);
+      const firstOutput = (o: Msg | Msg[]) => (Array.isArray(o) ? o[0] : o); // a bare msg goes to output 1
+      mw._inputCallback(
+        { topic: 'k', ...m },
+        (o: Msg | Msg[]) => firstOutput(o) && out.push(firstOutput(o)),
+        done,
+      );
       assert.equal(done.callCount, 1, `done once for ${JSON.stringify(m)}`);
       assert.equal(done.firstCall.args.length, 0);
     }
