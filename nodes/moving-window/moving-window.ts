@@ -288,7 +288,7 @@ export = (RED: NodeAPI) => {
     const tick = () => {
       const nowMs = Date.now();
       emit(windows.closeIdle(nowMs));
-      // After the tick's sends are on their way, so the checkpoint never delays a result.
+      // After the tick's sends are queued, so the first results leave before the checkpoint runs.
       if (checkpoints.due(nowMs) && checkpointAfterSends === undefined)
         checkpointAfterSends = setImmediate(checkpoint);
       showKeys();
