@@ -49,7 +49,10 @@
  * load 13–17, before/after/before/after): first result after the tick 6.7 / 2.9 / 8.8 /
  * 3.8 s, tick → result p99 22.8 / 15.2 / 47.2 / 9.3 s; at that load the app lagged 7 s
  * behind the 10,000 msgs/s (74–78k samples in flight at the tick), which is most of it;
- * RSS above idle per sample held at the end 333 / 93 / 139 / 131 bytes. What is left of the
+ * RSS above idle per sample held at the end 333 / 93 / 139 / 131 bytes. Both builds at once
+ * (same load, SOAK_KEYS=3000 SOAK_SECONDS=150, 07:38 UTC, load 7–11, both kept up): tick →
+ * result p99 5.46 s ring → 2.48 s panes (2.2×), first result after the tick 4.75 → 1.31 s,
+ * app CPU near the end 23.8 → 21.5 s, RSS above idle per sample held 442 → 44 bytes. What is left of the
  * tick → result latency on an idle machine is the 10,000 msgs' way through Node-RED and the
  * broker (second bullet above).
  * Default ~3 min (SOAK_SECONDS=180); BENCH_FULL=1 runs 10 min. SOAK_KEYS changes the keys;
