@@ -35,9 +35,26 @@
  *   subscriber's parse — each of these a few to ~50 CPU ms per 10,000 in the profile.
  * After the window filled (SOAK_SECONDS=450 SOAK_WARMUP_SECONDS=370, one run at load 5) the
  * first result still came 2.9 s after the tick and publish → result was 15 s: the app no
- * longer keeps up with 10,000 msgs/s then. Not yet profiled; suspects: releasing 600,000
- * samples into the rings at each tick, and the minute checkpoint of 3M samples (`toJSON`,
- * then the localfilesystem context store's JSON flush every 5 s, settings.ts).
+ * longer keeps up with 10,000 msgs/s then: releasing 600,000 samples into the rings at each
+ * tick, and the minute checkpoint of 3M samples (`toJSON`, then the localfilesystem context
+ * store's JSON flush every 5 s, settings.ts).
+ * Since pane windows (docs/adr/0150): hop windows keep one aggregate per pane (5 per key
+ * here), so nothing is released and no ring grows at the tick, and the checkpoint runs on
+ * setImmediate after the tick's sends. The tick alone, in the core (`bench/soak-tick.bench.ts`,
+ * 2026-12-02 07:14 UTC, load 17–19, 3 rounds alternating, CPU time, median (min–max)):
+ * ring → panes, tick while the window fills 470 (34–1700) → 23 (17–48) ms = 20×; with the
+ * window full 89 (53–121) → 25 (7–47) ms = 3.5×; checkpoint toJSON + stringify 1776 → 350 ms
+ * = 5.1×, 87.1 → 9.7 MB (the context store's 5 s flush writes that much less); add per
+ * sample unchanged (525 vs 532 ns). In the app (150 s runs, 2026-12-02 06:34–06:54 UTC,
+ * load 13–17, before/after/before/after): first result after the tick 6.7 / 2.9 / 8.8 /
+ * 3.8 s, tick → result p99 22.8 / 15.2 / 47.2 / 9.3 s; at that load the app lagged 7 s
+ * behind the 10,000 msgs/s (74–78k samples in flight at the tick), which is most of it;
+ * RSS above idle per sample held at the end 333 / 93 / 139 / 131 bytes. Both builds at once
+ * (same load, SOAK_KEYS=3000 SOAK_SECONDS=150, 07:38 UTC, load 7–11, both kept up): tick →
+ * result p99 5.46 s ring → 2.48 s panes (2.2×), first result after the tick 4.75 → 1.31 s,
+ * app CPU near the end 23.8 → 21.5 s, RSS above idle per sample held 442 → 44 bytes. What is left of the
+ * tick → result latency on an idle machine is the 10,000 msgs' way through Node-RED and the
+ * broker (second bullet above).
  * Default ~3 min (SOAK_SECONDS=180); BENCH_FULL=1 runs 10 min. SOAK_KEYS changes the keys;
  * SOAK_WARMUP_SECONDS the warm-up (ticks before its end are not in the latency figures).
  */

@@ -7,6 +7,7 @@
  * (`closeIdle`), and forgets keys idle past the TTL or beyond `maxKeys`.
  */
 import { EventClock, everyPeriod, type Boundaries, type EventClockState } from './event-time';
+import { PaneWindow, paneMsFor, type PaneWindowState } from './pane-window';
 import {
   CountWindow,
   SlidingWindow,
@@ -37,6 +38,8 @@ export interface KeyedWindowSettings {
   ttlMs: number;
   /** At most this many keys; a new key beyond it is refused. */
   maxKeys: number;
+  /** false = hop windows keep samples in the ring instead of panes (comparisons, tests). */
+  paneWindows?: boolean;
 }
 
 /** A closed window of one key. */
@@ -59,7 +62,7 @@ export type AddResult = { ok: true; closed: ClosedWindow[] } | Refusal;
 interface SavedKey {
   lastSeenMs: number;
   firstMs?: number;
-  window: AnyWindowState;
+  window: AnyWindowState | PaneWindowState;
   clock?: EventClockState;
   due?: number[];
 }
@@ -68,8 +71,11 @@ export interface KeyedWindowsState {
   keys: Record<string, SavedKey>;
 }
 
+/** A time window: the ring of samples, or panes when the window has a hop (docs/adr/0150). */
+type TimeWindow = SlidingWindow | PaneWindow;
+
 interface Entry {
-  window: SlidingWindow | CountWindow;
+  window: TimeWindow | CountWindow;
   clock: EventClock;
   /** Wall-clock time of the last sample: idle fallback and TTL. */
   lastSeenMs: number;
@@ -85,12 +91,16 @@ const EVERY_MS = everyPeriod(1);
 export class KeyedWindows {
   private readonly entries = new Map<string, Entry>();
   private readonly boundaries: Boundaries;
+  /** Pane length of hop windows aggregated by panes; undefined = the ring. */
+  private readonly paneMs: number | undefined;
 
   constructor(
     readonly settings: KeyedWindowSettings,
     state?: KeyedWindowsState,
   ) {
     this.boundaries = settings.hopMs > 0 ? everyPeriod(settings.hopMs) : EVERY_MS;
+    const panes = settings.count === 0 && settings.paneWindows !== false;
+    this.paneMs = panes ? paneMsFor(settings.lengthMs, settings.hopMs) : undefined;
     for (const [key, saved] of Object.entries(state?.keys ?? {})) {
       const window = this.restoreWindow(saved.window);
       if (window === undefined) continue; // a changed length or kind makes old samples meaningless
@@ -189,7 +199,7 @@ export class KeyedWindows {
       const newest = entry.clock.newestMs;
       if (!Number.isFinite(newest)) continue;
       // Time windows with a hop: every window that holds the newest sample ends before newest + length.
-      const timeWithHop = entry.window instanceof SlidingWindow && this.settings.hopMs > 0;
+      const timeWithHop = !(entry.window instanceof CountWindow) && this.settings.hopMs > 0;
       const throughMs = timeWithHop ? newest + this.settings.lengthMs - 1 : this.atOrAfter(newest);
       this.closeEntryThrough(k, entry, throughMs, closed);
     }
@@ -238,7 +248,7 @@ export class KeyedWindows {
   private closeWindows(
     key: string,
     entry: Entry,
-    window: SlidingWindow,
+    window: TimeWindow,
     throughMs: number,
     closed: ClosedWindow[],
   ): void {
@@ -276,7 +286,7 @@ export class KeyedWindows {
   private closeSamples(
     key: string,
     entry: Entry,
-    window: SlidingWindow,
+    window: TimeWindow,
     timeMs: number,
     throughMs: number,
     closed: ClosedWindow[],
@@ -294,13 +304,7 @@ export class KeyedWindows {
     if (k > 0) due.splice(0, k);
   }
 
-  private closeSample(
-    key: string,
-    entry: Entry,
-    window: SlidingWindow,
-    timeMs: number,
-    closed: ClosedWindow[],
-  ) {
+  private closeSample(key: string, entry: Entry, window: TimeWindow, timeMs: number, closed: ClosedWindow[]) {
     entry.clock.skipTo(timeMs);
     const { lengthMs } = this.settings;
     const summary = window.sealedSummary(timeMs);
@@ -387,7 +391,7 @@ export class KeyedWindows {
     return b === timeMs ? b : this.boundaries.after(timeMs);
   }
 
-  private newEntry(window: SlidingWindow | CountWindow, nowMs: number): Entry {
+  private newEntry(window: TimeWindow | CountWindow, nowMs: number): Entry {
     const { latenessMs, maxFutureMs, hopMs } = this.settings;
     const side = hopMs > 0 ? 'end' : 'start';
     return {
@@ -404,17 +408,28 @@ export class KeyedWindows {
     return this.settings.latenessMs + this.settings.hopMs;
   }
 
-  private newWindow(): SlidingWindow | CountWindow {
+  private newWindow(): TimeWindow | CountWindow {
     const { count, lengthMs } = this.settings;
-    return count > 0 ? new CountWindow(count) : new SlidingWindow(lengthMs, this.windowLatenessMs());
+    if (count > 0) return new CountWindow(count);
+    const { paneMs } = this;
+    const latenessMs = this.windowLatenessMs();
+    return paneMs === undefined
+      ? new SlidingWindow(lengthMs, latenessMs)
+      : new PaneWindow(lengthMs, paneMs, latenessMs);
   }
 
-  private restoreWindow(state: AnyWindowState): SlidingWindow | CountWindow | undefined {
+  /** A saved window, if it fits the settings; a ring's samples (state version 1) fold into panes. */
+  private restoreWindow(state: AnyWindowState | PaneWindowState): TimeWindow | CountWindow | undefined {
     const { count, lengthMs } = this.settings;
     if (state.kind === 'count')
       return count > 0 && state.length === count ? windowFromJSON(state) : undefined;
     if (count > 0 || state.lengthMs !== lengthMs) return undefined;
-    return windowFromJSON({ ...state, latenessMs: this.windowLatenessMs() });
+    const { paneMs } = this;
+    const latenessMs = this.windowLatenessMs();
+    if (state.kind === 'panes')
+      return state.paneMs === paneMs ? PaneWindow.fromJSON(state, latenessMs) : undefined;
+    if (paneMs !== undefined) return PaneWindow.fromSlidingState(state, paneMs, latenessMs);
+    return windowFromJSON({ ...state, latenessMs });
   }
 }
 

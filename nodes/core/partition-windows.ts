@@ -15,6 +15,7 @@
  * (a worker holds at most maxKeys × its partitions); a sample of a new key beyond it is refused.
  */
 import type { PartitionOperator } from './partition-operator';
+import { PaneWindow, paneMsFor, type PaneWindowState } from './pane-window';
 import { SlidingWindow, type SlidingWindowState } from './sliding-window';
 
 export interface PartitionWindowResult {
@@ -34,7 +35,8 @@ export interface PartitionWindowsState {
   hopMs: number;
   /** Last stream position folded in (0: none). */
   seq: number;
-  keys: Record<string, { nextEndMs: number; window: SlidingWindowState }>;
+  /** Panes (docs/adr/0150), or the ring's samples (checkpoints before panes, or windows of too many panes). */
+  keys: Record<string, { nextEndMs: number; window: SlidingWindowState | PaneWindowState }>;
   /** Newest sample time of the partition (absent in checkpoints written before idle closing). */
   newestMs?: number;
   /** Windows ending at or before it are closed for every key (idle closing). */
@@ -52,7 +54,7 @@ export type AddOutcome = { ok: true; results: PartitionWindowResult[] } | { ok: 
 
 interface KeyState {
   nextEndMs: number;
-  window: SlidingWindow;
+  window: SlidingWindow | PaneWindow;
 }
 
 export class PartitionWindows implements PartitionOperator<PartitionWindowResult> {
@@ -62,6 +64,8 @@ export class PartitionWindows implements PartitionOperator<PartitionWindowResult
   private watermarkMs = -Infinity;
   private readonly idleMs: number;
   private readonly maxKeys: number;
+  /** Pane length (docs/adr/0150); undefined = the ring. */
+  private readonly paneMs: number | undefined;
 
   constructor(
     readonly windowMs: number,
@@ -74,6 +78,7 @@ export class PartitionWindows implements PartitionOperator<PartitionWindowResult
     this.maxKeys = options.maxKeys ?? 0;
     if (!(this.idleMs >= 0 && Number.isInteger(this.maxKeys) && this.maxKeys >= 0))
       throw new Error(`idle ${this.idleMs} ms and maxKeys ${this.maxKeys} must be ≥ 0`);
+    this.paneMs = paneMsFor(windowMs, hopMs);
   }
 
   /** Windows ending at or before it are closed for every key (-Infinity without idle closing). */
@@ -113,7 +118,10 @@ export class PartitionWindows implements PartitionOperator<PartitionWindowResult
         };
       state = {
         nextEndMs: Math.ceil(timeMs / this.hopMs) * this.hopMs,
-        window: new SlidingWindow(this.windowMs),
+        window:
+          this.paneMs === undefined
+            ? new SlidingWindow(this.windowMs)
+            : new PaneWindow(this.windowMs, this.paneMs),
       };
       this.keys.set(key, state);
     }
@@ -178,15 +186,23 @@ export class PartitionWindows implements PartitionOperator<PartitionWindowResult
     windows.newestMs = state.newestMs ?? -Infinity;
     windows.watermarkMs = state.watermarkMs ?? -Infinity;
     for (const [key, s] of Object.entries(state.keys)) {
-      windows.keys.set(key, { nextEndMs: s.nextEndMs, window: SlidingWindow.fromJSON(s.window) });
+      windows.keys.set(key, { nextEndMs: s.nextEndMs, window: windows.restoreWindow(s.window) });
     }
     return windows;
+  }
+
+  /** A checkpointed window; the ring's samples (checkpoints before panes) fold into panes. */
+  private restoreWindow(state: SlidingWindowState | PaneWindowState): SlidingWindow | PaneWindow {
+    if (state.kind === 'panes') return PaneWindow.fromJSON(state);
+    return this.paneMs === undefined
+      ? SlidingWindow.fromJSON(state)
+      : PaneWindow.fromSlidingState(state, this.paneMs);
   }
 
   private close(key: string, state: KeyState, seq: number, results: PartitionWindowResult[]): void {
     const endMs = state.nextEndMs;
     state.nextEndMs += this.hopMs;
-    const s = state.window.summary(endMs);
+    const s = state.window.sealedSummary(endMs);
     if (s.count === 0) return;
     results.push({
       key,

@@ -12,7 +12,7 @@ import { toEpochMs } from '../core/timestamp';
 import { everyAligned, type AlignedClock } from '../shared/aligned-clock';
 import { configNumber, parseAllSettings } from '../shared/config-number';
 import { msgPathReader, readKey, readNumber } from '../shared/msg-property';
-import { loadState, saveState } from '../shared/node-state';
+import { loadState, saveState, type StateFormat } from '../shared/node-state';
 import { CheckpointSlots, parseCheckpointMs } from '../shared/checkpoint-timer';
 import { OncePerKey } from '../core/lru-keys';
 import { compactCount, showStatus, countOf } from '../shared/status';
@@ -146,6 +146,13 @@ function countPayload(w: CountWindow, aggregates: readonly Aggregate[]): Record<
   return out;
 }
 
+/**
+ * Version 2: hop windows save panes, not samples (docs/adr/0150). A version 1 state
+ * (ring samples) restores as it is: KeyedWindows folds its samples into panes. The bump
+ * makes an older gridflow keep a pane state aside instead of failing on it.
+ */
+const STATE_FORMAT: StateFormat = { version: 2, upgrades: { 0: (state) => state, 1: (state) => state } };
+
 /** How often the wall clock looks for quiet keys: the idle fallback is this precise. */
 const IDLE_CHECK_MS = 1000;
 
@@ -177,7 +184,7 @@ export = (RED: NodeAPI) => {
         ttlMs: settings.ttlMs,
         maxKeys: settings.maxKeys,
       },
-      loadState<KeyedWindowsState>(this),
+      loadState<KeyedWindowsState>(this, STATE_FORMAT),
     );
     const readValue = msgPathReader(RED, settings.property);
     const readKeyValue = settings.keyProperty ? msgPathReader(RED, settings.keyProperty) : () => '';
@@ -299,13 +306,19 @@ export = (RED: NodeAPI) => {
 
     // Checkpoints at wall-clock multiples of checkpointSeconds (every minute at :00).
     const checkpoints = new CheckpointSlots(settings.checkpointMs);
+    let checkpointAfterSends: NodeJS.Immediate | undefined;
+    const checkpoint = () => {
+      checkpointAfterSends = undefined;
+      windows.evictIdle(Date.now());
+      saveState(this, windows.toJSON(), STATE_FORMAT);
+      showKeys();
+    };
     const tick = () => {
       const nowMs = Date.now();
       emit(windows.closeIdle(nowMs));
-      if (checkpoints.due(nowMs)) {
-        windows.evictIdle(nowMs);
-        saveState(this, windows.toJSON());
-      }
+      // After the tick's sends are queued, so the first results leave before the checkpoint runs.
+      if (checkpoints.due(nowMs) && checkpointAfterSends === undefined)
+        checkpointAfterSends = setImmediate(checkpoint);
       showKeys();
     };
     // 1 ms past each boundary, so a sample arriving exactly at T (arrival time) still joins the window ending T.
@@ -321,7 +334,8 @@ export = (RED: NodeAPI) => {
 
     this.on('close', (_removed: boolean, done: () => void) => {
       clock.stop();
-      saveState(this, windows.toJSON());
+      if (checkpointAfterSends !== undefined) clearImmediate(checkpointAfterSends);
+      saveState(this, windows.toJSON(), STATE_FORMAT);
       done();
     });
   }

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { PartitionWindows, type PartitionWindowResult } from '../../nodes/core/partition-windows';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  PartitionWindows,
+  type PartitionWindowResult,
+  type PartitionWindowsState,
+} from '../../nodes/core/partition-windows';
 import { fairShare, planLeases, type LeaseView } from '../../nodes/core/partition-leases';
 
 const MIN = 60_000;
@@ -71,6 +77,40 @@ describe('PartitionWindows (event-time windows of one partition)', () => {
       after.results.map((r) => r.endMs),
       [MIN, 2 * MIN, 3 * MIN, 4 * MIN, 5 * MIN, 30 * 24 * 60 * MIN],
     );
+  });
+
+  it('restores a checkpoint of ring samples (before pane windows) into panes and goes on as the naive reference', () => {
+    // Written by the ring-only build after s/a at 10 s … 400 s (value i/8) and t/c at 35 s, 65 s, … 395 s (−i/8).
+    const path = join(
+      __dirname,
+      '..',
+      '..',
+      '..',
+      'test',
+      'fixtures',
+      'partition-windows-ring-checkpoint.json',
+    );
+    const checkpoint = JSON.parse(readFileSync(path, 'utf8')) as PartitionWindowsState;
+    const before: { key: string; t: number; v: number }[] = [];
+    for (let i = 1; i <= 40; i++) {
+      before.push({ key: 's/a', t: i * 10_000, v: i / 8 });
+      if (i % 3 === 0) before.push({ key: 't/c', t: i * 10_000 + 5000, v: -i / 8 });
+    }
+    const after = [41, 50, 62, 75, 99].flatMap((i) => [
+      { key: 's/a', t: i * 10_000, v: i / 8 },
+      { key: 't/c', t: i * 10_000 + 5000, v: -i / 8 },
+    ]);
+    const w = PartitionWindows.fromJSON(checkpoint);
+    const got = after.flatMap((x, i) => {
+      const r = w.add(x.key, x.t, x.v, checkpoint.seq + i + 1);
+      assert.ok(r.ok);
+      return r.results.map(({ seq: _seq, ...rest }) => rest);
+    });
+    // Both keys' next window ended at 420 s when the checkpoint was taken.
+    const expected = naiveWindows([...before, ...after], 5 * MIN, MIN).filter((r) => r.endMs >= 420_000);
+    assert.ok(got.length > 5);
+    assert.deepEqual(got.sort(byKeyAndEnd), expected.sort(byKeyAndEnd));
+    assert.equal(w.toJSON().keys['s/a'].window.kind, 'panes');
   });
 
   it('equals a naive per-key reference, also when checkpointed and restored mid-stream', () => {

@@ -73,7 +73,8 @@ function startGroup(
   return startWorker(
     cluster,
     buckets,
-    { group: 'big', workerId, checkpointInlineMaxBytes: LIMIT },
+    // Pane windows keep a few hundred bytes per key (docs/adr/0150): a lower limit puts every partition's state in the object store.
+    { group: 'big', workerId, checkpointInlineMaxBytes: LIMIT / 8 },
     { windows: (_p, results) => into.push(...results) },
   );
 }

@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
 import helper from 'node-red-node-test-helper';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import sinon from 'sinon';
 import movingWindowNode from '../../nodes/moving-window/moving-window';
 import * as nodeState from '../../nodes/shared/node-state';
@@ -31,6 +33,12 @@ function flow(config: Record<string, unknown> = {}) {
     { id: 'late', z: 't1', type: 'helper' },
   ];
 }
+
+/** Samples a saved window holds: panes (state version 2) count theirs. */
+const samplesHeld = (window: Msg): number =>
+  window.kind === 'panes'
+    ? (window.panes as number[][]).reduce((n, pane) => n + pane[1], 0)
+    : window.times.length + window.pending.times.length;
 
 function collect(id: string): Msg[] {
   const got: Msg[] = [];
@@ -110,12 +118,11 @@ describe('moving-window node', function () {
     await feed(mw, 300); // 30 samples, 12:00:30 … 12:05:20; clock now 12:05:30
     // Checkpointed every checkpointSeconds (60) on the clock.
     const atTick = JSON.parse(JSON.stringify(mw.context().get('state'))) as Msg;
-    assert.ok(atTick.keys.f.window.times.length >= 20, 'state saved on the clock');
+    assert.ok(samplesHeld(atTick.keys.f.window) >= 20, 'state saved on the clock');
     await helper.unload(); // the close handler saves again: all 30 samples
     saves.restore();
     const saved = JSON.parse(JSON.stringify(saves.lastCall.args[1])) as Msg;
-    const held = saved.keys.f.window.times.length + saved.keys.f.window.pending.times.length;
-    assert.equal(held, 30, 'state saved on close');
+    assert.equal(samplesHeld(saved.keys.f.window), 30, 'state saved on close');
     assert.equal(saved.keys.f.clock.closedThroughMs, Date.UTC(2024, 6, 5, 12, 5), 'watermark saved');
     // The test helper's context store does not outlive unload; hand the saved state
     // (JSON, as the localfilesystem store keeps it) to the restarted node.
@@ -168,6 +175,44 @@ describe('moving-window node', function () {
       min: 1,
       mean: 10 / 3,
     });
+  });
+
+  it('restores a checkpoint saved before pane windows (state version 1, ring samples) and saves version 2', async () => {
+    // Saved by the ring-only release after samples at 12:00:30 … 12:05:20 (as in the test above).
+    const v1 = JSON.parse(
+      readFileSync(
+        join(__dirname, '..', '..', '..', 'test', 'fixtures', 'moving-window-state-v1.json'),
+        'utf8',
+      ),
+    ) as unknown;
+    clock.setSystemTime(Date.UTC(2024, 6, 5, 12, 5, 30));
+    // The upgrade the node asks for (its state format), as loadState applies it to a stored version 1.
+    const restore = sinon.stub(nodeState, 'loadState').callsFake((_node, format) => {
+      const upgraded = nodeState.upgradeState(v1, 1, format as nodeState.StateFormat);
+      assert.ok(upgraded.ok);
+      return upgraded.state;
+    });
+    const saves = sinon.spy(nodeState, 'saveState');
+    try {
+      await helper.load(movingWindowNode, flow());
+      restore.restore();
+      const mw = helper.getNode('mw') as TestNode;
+      const out = collect('out');
+      mw.receive({ topic: 'f', payload: 300 });
+      await clock.tickAsync(30_001); // 12:06:00.001
+      await flush();
+      assert.deepEqual(
+        [out.length, out[0].payload.count, out[0].payload.min, out[0].payload.max],
+        [1, 27, 40, 300],
+      );
+      await helper.unload();
+      const [, state, format] = saves.lastCall.args as [unknown, Msg, nodeState.StateFormat];
+      assert.equal(format.version, 2);
+      assert.equal(state.keys.f.window.kind, 'panes');
+    } finally {
+      restore.restore();
+      saves.restore();
+    }
   });
 
   it('reports bad values once per key, keeps good msgs flowing and calls done once per msg', async () => {
