@@ -30,6 +30,13 @@ import { startTestInfluxd } from '../test/harness/influxd';
 helper.init(require.resolve('node-red'));
 
 const FULL = process.env.BENCH_FULL === '1';
+/** Which writers to run, e.g. `raw,influx-write` (for a profile of one): all by default. */
+const WRITERS = process.env.BENCH_WRITERS?.split(',').map((w) => w.trim());
+/**
+ * A dist/ of an earlier build (e.g. a copy made before a change): its influx-write runs as
+ * `baseline` in the same rounds, so a change is measured side by side with what it replaces.
+ */
+const BASELINE = process.env.BENCH_BASELINE;
 const POINTS = FULL ? 2_000_000 : 500_000;
 const ROUNDS = FULL ? 5 : 3;
 const BATCH = 5000;
@@ -60,11 +67,15 @@ function pointMsgs(run: string): Point[][] {
   return msgs;
 }
 
-async function rawRun(url: string, msgs: Point[][]): Promise<number> {
+/** The msgs as line-protocol bodies, built before the raw run starts its clock. */
+function rawBodies(msgs: Point[][]): Buffer[] {
   const builder = new LineBuilder('ms');
-  const bodies = msgs.map((points) =>
+  return msgs.map((points) =>
     Buffer.from(points.map((p) => (builder.line(p, undefined, 0) as { line: string }).line).join('\n')),
   );
+}
+
+async function rawRun(url: string, bodies: Buffer[]): Promise<number> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const post = (body: Buffer) =>
     new Promise<void>((resolve, reject) => {
@@ -104,25 +115,32 @@ async function load(nodes: unknown[], flow: object[]): Promise<void> {
   await new Promise<void>((r) => helper.load(nodes as never, flow as never, () => r()));
 }
 
-async function influxWriteRun(url: string, msgs: Point[][]): Promise<number> {
-  await load(
-    [influxConnection, influxWrite],
-    [
-      { id: 'conn', type: 'influx-connection', url, apiVersion: 'v1', database: 'gridflow' },
-      {
-        id: 'w',
-        type: 'influx-write',
-        connection: 'conn',
-        measurement: '',
-        precision: 'ms',
-        batchSize: BATCH,
-        flushSeconds: 1,
-        bufferMegabytes: 1000,
-        wires: [['sink'], []],
-      },
-      { id: 'sink', type: 'helper' },
-    ],
-  );
+/** Client CPU (user + system) spent while `work` runs, per point, in µs. */
+async function cpuPerPoint<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const before = process.cpuUsage();
+  const result = await work();
+  const used = process.cpuUsage(before);
+  return [result, (used.user + used.system) / POINTS];
+}
+
+type NodeModule = typeof influxWrite;
+
+async function influxWriteRun(url: string, msgs: Point[][], modules: NodeModule[]): Promise<number> {
+  await load(modules, [
+    { id: 'conn', type: 'influx-connection', url, apiVersion: 'v1', database: 'gridflow' },
+    {
+      id: 'w',
+      type: 'influx-write',
+      connection: 'conn',
+      measurement: '',
+      precision: 'ms',
+      batchSize: BATCH,
+      flushSeconds: 1,
+      bufferMegabytes: 1000,
+      wires: [['sink'], []],
+    },
+    { id: 'sink', type: 'helper' },
+  ]);
   const node = helper.getNode('w') as unknown as HelperNode;
   let written = 0;
   const t0 = performance.now();
@@ -173,6 +191,14 @@ async function contribRun(port: number, msgs: Point[][]): Promise<number> {
   return POINTS / ((performance.now() - t0) / 1000);
 }
 
+/** The influx-connection and influx-write modules of another build's dist/. */
+function baselineModules(dist: string): NodeModule[] {
+  return ['influx-connection', 'influx-write'].map(
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (type) => require(join(dist, 'nodes', type, `${type}.js`)) as NodeModule,
+  );
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const k = (n: number) => `${Math.round(n / 1000)}k`;
 
@@ -181,44 +207,68 @@ export async function run(): Promise<void> {
   const userDir = mkdtempSync(join(tmpdir(), 'gridflow-bench-'));
   helper.settings({ userDir });
   await new Promise<void>((r) => helper.startServer(() => r()));
-  const figures: Record<string, number[]> = { raw: [], 'influx-write': [], 'contrib batch': [] };
-  const ratioRaw: number[] = [];
-  const ratioContrib: number[] = [];
+  const writers = ['raw', 'influx-write', 'contrib batch', ...(BASELINE ? ['baseline'] : [])].filter(
+    (w) => !WRITERS || WRITERS.includes(w),
+  );
+  const baseline = BASELINE ? baselineModules(BASELINE) : [];
+  const figures: Record<string, number[]> = Object.fromEntries(writers.map((w) => [w, []]));
+  const cpu: Record<string, number[]> = Object.fromEntries(writers.map((w) => [w, []]));
+  const ratios: Record<string, number[]> = { raw: [], 'contrib batch': [], baseline: [] };
+  const cpuRatioBaseline: number[] = [];
   try {
     let runNo = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      const order =
-        round % 2 === 0 ? ['raw', 'influx-write', 'contrib batch'] : ['contrib batch', 'influx-write', 'raw'];
+      const order = round % 2 === 0 ? writers : [...writers].reverse();
       const results: Record<string, number> = {};
+      const cpuUs: Record<string, number> = {};
       for (const name of order) {
         const msgs = pointMsgs(`r${++runNo}`);
-        if (name === 'raw') results[name] = await rawRun(influxd.url, msgs);
-        else if (name === 'influx-write') results[name] = await influxWriteRun(influxd.url, msgs);
-        else results[name] = await contribRun(influxd.port, msgs);
+        const bodies = name === 'raw' ? rawBodies(msgs) : [];
+        [results[name], cpuUs[name]] = await cpuPerPoint(() =>
+          name === 'raw'
+            ? rawRun(influxd.url, bodies)
+            : name === 'influx-write'
+              ? influxWriteRun(influxd.url, msgs, [influxConnection, influxWrite])
+              : name === 'baseline'
+                ? influxWriteRun(influxd.url, msgs, baseline)
+                : contribRun(influxd.port, msgs),
+        );
         if (process.env.BENCH_TRACE) console.error(`${name}: ${k(results[name])}/s`);
         figures[name].push(results[name]);
+        cpu[name].push(cpuUs[name]);
       }
-      ratioRaw.push(results['influx-write'] / results.raw);
-      ratioContrib.push(results['influx-write'] / results['contrib batch']);
+      for (const other of Object.keys(ratios))
+        if (results[other] && results['influx-write'])
+          ratios[other].push(results['influx-write'] / results[other]);
+      if (cpuUs.baseline && cpuUs['influx-write'])
+        cpuRatioBaseline.push(cpuUs['influx-write'] / cpuUs.baseline);
       console.log(
-        `round ${round + 1}: raw ${k(results.raw)}/s, influx-write ${k(results['influx-write'])}/s, contrib ${k(results['contrib batch'])}/s`,
+        `round ${round + 1}: ` +
+          order.map((w) => `${w} ${k(results[w])}/s ${cpuUs[w].toFixed(2)} CPU-µs/pt`).join(', '),
       );
     }
     const count = await influxd.query('SELECT count("hz") FROM grid_frequency');
-    const expected = POINTS * ROUNDS * 3;
+    const expected = POINTS * ROUNDS * writers.length;
     if (Number(count[0]?.count) !== expected)
       throw new Error(`InfluxDB holds ${count[0]?.count} points, expected ${expected}`);
     console.log(
       `\n${POINTS.toLocaleString('en')} points per run, batches of ${BATCH}, ${ROUNDS} alternating rounds`,
     );
-    console.log('| writer | points/s median | min–max |');
-    console.log('|---|---|---|');
+    console.log('| writer | points/s median | min–max | client CPU-µs/point median |');
+    console.log('|---|---|---|---|');
     for (const [name, xs] of Object.entries(figures))
-      console.log(`| ${name} | ${k(median(xs))} | ${k(Math.min(...xs))}–${k(Math.max(...xs))} |`);
+      console.log(
+        `| ${name} | ${k(median(xs))} | ${k(Math.min(...xs))}–${k(Math.max(...xs))} | ${median(cpu[name]).toFixed(2)} |`,
+      );
     const r = (xs: number[]) =>
       `${median(xs).toFixed(2)} (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
-    console.log(`influx-write / raw: ${r(ratioRaw)}   (target ≥ 0.85)`);
-    console.log(`influx-write / contrib batch: ${r(ratioContrib)}   (target ≥ 1.4)`);
+    if (ratios.raw.length) console.log(`influx-write / raw: ${r(ratios.raw)}   (target ≥ 0.85)`);
+    if (ratios['contrib batch'].length)
+      console.log(`influx-write / contrib batch: ${r(ratios['contrib batch'])}   (target ≥ 1.4)`);
+    if (ratios.baseline.length) {
+      console.log(`influx-write / baseline, points/s: ${r(ratios.baseline)}`);
+      console.log(`influx-write / baseline, client CPU per point: ${r(cpuRatioBaseline)}`);
+    }
   } finally {
     await helper.unload();
     await new Promise<void>((r) => helper.stopServer(() => r()));
