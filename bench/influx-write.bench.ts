@@ -7,7 +7,8 @@
  * - node-red-contrib-influxdb's `influxdb batch` node (1.x, node-influx), fed the same msgs,
  *   done when a `complete` node has seen every msg.
  * A fresh series (tag `run`) per run; rounds alternate; median and min–max points/s.
- * 500k points per run by default, 2M with BENCH_FULL=1. BENCH_TRACE=1 names each run as it ends.
+ * 500k points per run by default, 2M with BENCH_FULL=1; BENCH_ROUNDS=n rounds [3, 5 full].
+ * BENCH_TRACE=1 names each run as it ends.
  *
  * Where the time goes (node --cpu-prof, 2026-12-02): raw spends ~0 client CPU per point;
  * influxd ≈ 3 CPU-µs per point on the other core. influx-write's client side was ≈ 4.4 µs
@@ -38,7 +39,7 @@ const WRITERS = process.env.BENCH_WRITERS?.split(',').map((w) => w.trim());
  */
 const BASELINE = process.env.BENCH_BASELINE;
 const POINTS = FULL ? 2_000_000 : 500_000;
-const ROUNDS = FULL ? 5 : 3;
+const ROUNDS = Number(process.env.BENCH_ROUNDS) || (FULL ? 5 : 3);
 const BATCH = 5000;
 const START_MS = Date.UTC(2021, 4, 1);
 
