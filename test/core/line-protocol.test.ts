@@ -247,8 +247,11 @@ describe('line protocol', () => {
         for (const [i, { measurement, tags, date: at }] of points.entries()) {
           if (at !== null) date.setTime(at);
           const withDate = at === null ? tags : { ...tags, at: date };
-          const full = { measurement, tags: withDate, fields: { v: 1 }, timestamp: i };
-          assert.deepEqual(shared.line(full, undefined, 0), new LineBuilder('ms').line(full, undefined, 0));
+          const timestamp = 1_620_000_000_000 + i * 333_333; // crosses the cached high digits
+          const full = { measurement, tags: withDate, fields: { v: 1 }, timestamp };
+          const line = shared.line(full, undefined, 0);
+          assert.deepEqual(line, new LineBuilder('ms').line(full, undefined, 0));
+          assert.ok(line.ok && line.line.endsWith(` ${timestamp}`), `time of ${JSON.stringify(line)}`);
         }
       }),
       { numRuns: 300 },
