@@ -10,13 +10,33 @@
  * 500k points per run by default, 2M with BENCH_FULL=1; BENCH_ROUNDS=n rounds [3, 5 full].
  * BENCH_TRACE=1 names each run as it ends.
  *
- * Where the time goes (node --cpu-prof, 2026-12-02): raw spends ~0 client CPU per point;
- * influxd ≈ 3 CPU-µs per point on the other core. influx-write's client side was ≈ 4.4 µs
- * per point (Buffer.from of a 10,000-piece string rope + the GC scanning it ≈ 2 µs,
- * String() of epoch ms ≈ 1 µs, building the line ≈ 0.5 µs); now ≈ 1–2 µs (line pieces
- * written straight into the batch bytes, cached epoch-ms digits), mostly the per-point
- * for-in over tags/fields and escaping. The rest of the gap is a request that waits for
- * the batch to be serialized (one request in flight, as raw).
+ * Each run also gives the client CPU per point (process.cpuUsage, user + system, over the
+ * same window as the wall clock): on this 2-core machine shared with other jobs the wall
+ * figures swing ±50 % from run to run, CPU per point much less. BENCH_WRITERS=raw,influx-write
+ * runs only those; BENCH_BASELINE=<a dist/ copied before a change> adds that build's
+ * influx-write as `baseline` to the same alternating rounds.
+ *
+ * Where the time goes per point (node --cpu-prof of BENCH_WRITERS=influx-write, and of the
+ * writer alone with a client that answers at once; 2026-12-02, load average 13–16):
+ * - raw: ≈ 0.3–0.5 CPU-µs a point, nearly all writev of the bodies into the socket;
+ *   influxd ≈ 3 CPU-µs a point in its own process.
+ * - influx-write: ≈ 2 CPU-µs a point in the bench (1.3–2.3 across runs): writev as raw
+ *   (≈ 0.6), building the line into the batch bytes (LineBuilder.write + the sink's byte
+ *   loop, ≈ 0.5–0.9 µs before the changes below), addWith + the input handler (≈ 0.3),
+ *   GC (the bench's own 500k point objects count here too).
+ * - Changes measured side by side (writer + LineBuilder alone, old and new build alternating
+ *   in one process, 21 rounds of 200k points, CPU per point): reusing the escaped series of
+ *   the last point 0.86× (0.63–1.28); handing a full batch buffer over instead of copying
+ *   it 0.71× (0.49–1.13); writing cached epoch-ms digits as two pieces instead of one
+ *   13-character rope 0.97× (0.55–1.22): not kept.
+ * - Two batches in flight (when their time ranges are apart, so order could not matter):
+ *   0.81× the points/s (0.58–1.05) and 1.30× the client CPU of one in flight, 7 alternating
+ *   rounds: influxd (one shard, one write lock, 2 busy cores) gains nothing from two
+ *   concurrent writes, and a second body waiting in the socket costs partial writes and
+ *   wake-ups. Not kept: one request in flight, as raw.
+ * - Not measured: gzip (would add compression on the client and decompression in influxd on
+ *   the same 2 cores, for bytes that only cross loopback); the keep-alive agent is already
+ *   one warm connection per writer.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
