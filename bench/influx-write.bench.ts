@@ -7,15 +7,36 @@
  * - node-red-contrib-influxdb's `influxdb batch` node (1.x, node-influx), fed the same msgs,
  *   done when a `complete` node has seen every msg.
  * A fresh series (tag `run`) per run; rounds alternate; median and min–max points/s.
- * 500k points per run by default, 2M with BENCH_FULL=1. BENCH_TRACE=1 names each run as it ends.
+ * 500k points per run by default, 2M with BENCH_FULL=1; BENCH_ROUNDS=n rounds [3, 5 full].
+ * BENCH_TRACE=1 names each run as it ends.
  *
- * Where the time goes (node --cpu-prof, 2026-12-02): raw spends ~0 client CPU per point;
- * influxd ≈ 3 CPU-µs per point on the other core. influx-write's client side was ≈ 4.4 µs
- * per point (Buffer.from of a 10,000-piece string rope + the GC scanning it ≈ 2 µs,
- * String() of epoch ms ≈ 1 µs, building the line ≈ 0.5 µs); now ≈ 1–2 µs (line pieces
- * written straight into the batch bytes, cached epoch-ms digits), mostly the per-point
- * for-in over tags/fields and escaping. The rest of the gap is a request that waits for
- * the batch to be serialized (one request in flight, as raw).
+ * Each run also gives the client CPU per point (process.cpuUsage, user + system, over the
+ * same window as the wall clock): on this 2-core machine shared with other jobs the wall
+ * figures swing ±50 % from run to run, CPU per point much less. BENCH_WRITERS=raw,influx-write
+ * runs only those; BENCH_BASELINE=<a dist/ copied before a change> adds that build's
+ * influx-write as `baseline` to the same alternating rounds.
+ *
+ * Where the time goes per point (node --cpu-prof of BENCH_WRITERS=influx-write, and of the
+ * writer alone with a client that answers at once; 2026-12-02, load average 13–16):
+ * - raw: ≈ 0.3–0.5 CPU-µs a point, nearly all writev of the bodies into the socket;
+ *   influxd ≈ 3 CPU-µs a point in its own process.
+ * - influx-write: ≈ 2 CPU-µs a point in the bench (1.3–2.3 across runs): writev as raw
+ *   (≈ 0.6), building the line into the batch bytes (LineBuilder.write + the sink's byte
+ *   loop, ≈ 0.5–0.9 µs before the changes below), addWith + the input handler (≈ 0.3),
+ *   GC (the bench's own 500k point objects count here too).
+ * - Changes measured side by side (writer + LineBuilder alone, old and new build alternating
+ *   in one process, 21 rounds of 200k points, CPU per point): reusing the escaped series of
+ *   the last point 0.86× (0.63–1.28); handing a full batch buffer over instead of copying
+ *   it 0.71× (0.49–1.13); writing cached epoch-ms digits as two pieces instead of one
+ *   13-character rope 0.97× (0.55–1.22): not kept.
+ * - Two batches in flight (when their time ranges are apart, so order could not matter):
+ *   0.81× the points/s (0.58–1.05) and 1.30× the client CPU of one in flight, 7 alternating
+ *   rounds: influxd (one shard, one write lock, 2 busy cores) gains nothing from two
+ *   concurrent writes, and a second body waiting in the socket costs partial writes and
+ *   wake-ups. Not kept: one request in flight, as raw.
+ * - Not measured: gzip (would add compression on the client and decompression in influxd on
+ *   the same 2 cores, for bytes that only cross loopback); the keep-alive agent is already
+ *   one warm connection per writer.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -30,8 +51,15 @@ import { startTestInfluxd } from '../test/harness/influxd';
 helper.init(require.resolve('node-red'));
 
 const FULL = process.env.BENCH_FULL === '1';
+/** Which writers to run, e.g. `raw,influx-write` (for a profile of one): all by default. */
+const WRITERS = process.env.BENCH_WRITERS?.split(',').map((w) => w.trim());
+/**
+ * A dist/ of an earlier build (e.g. a copy made before a change): its influx-write runs as
+ * `baseline` in the same rounds, so a change is measured side by side with what it replaces.
+ */
+const BASELINE = process.env.BENCH_BASELINE;
 const POINTS = FULL ? 2_000_000 : 500_000;
-const ROUNDS = FULL ? 5 : 3;
+const ROUNDS = Number(process.env.BENCH_ROUNDS) || (FULL ? 5 : 3);
 const BATCH = 5000;
 const START_MS = Date.UTC(2021, 4, 1);
 
@@ -60,11 +88,15 @@ function pointMsgs(run: string): Point[][] {
   return msgs;
 }
 
-async function rawRun(url: string, msgs: Point[][]): Promise<number> {
+/** The msgs as line-protocol bodies, built before the raw run starts its clock. */
+function rawBodies(msgs: Point[][]): Buffer[] {
   const builder = new LineBuilder('ms');
-  const bodies = msgs.map((points) =>
+  return msgs.map((points) =>
     Buffer.from(points.map((p) => (builder.line(p, undefined, 0) as { line: string }).line).join('\n')),
   );
+}
+
+async function rawRun(url: string, bodies: Buffer[]): Promise<RunFigures> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const post = (body: Buffer) =>
     new Promise<void>((resolve, reject) => {
@@ -77,11 +109,11 @@ async function rawRun(url: string, msgs: Point[][]): Promise<number> {
       req.on('error', reject);
       req.end(body);
     });
-  const t0 = performance.now();
+  const stop = startClock();
   for (const body of bodies) await post(body);
-  const seconds = (performance.now() - t0) / 1000;
+  const figures = stop();
   agent.destroy();
-  return POINTS / seconds;
+  return figures;
 }
 
 /**
@@ -104,28 +136,46 @@ async function load(nodes: unknown[], flow: object[]): Promise<void> {
   await new Promise<void>((r) => helper.load(nodes as never, flow as never, () => r()));
 }
 
-async function influxWriteRun(url: string, msgs: Point[][]): Promise<number> {
-  await load(
-    [influxConnection, influxWrite],
-    [
-      { id: 'conn', type: 'influx-connection', url, apiVersion: 'v1', database: 'gridflow' },
-      {
-        id: 'w',
-        type: 'influx-write',
-        connection: 'conn',
-        measurement: '',
-        precision: 'ms',
-        batchSize: BATCH,
-        flushSeconds: 1,
-        bufferMegabytes: 1000,
-        wires: [['sink'], []],
-      },
-      { id: 'sink', type: 'helper' },
-    ],
-  );
+/** What one run measured, from its first point sent to its last acknowledged. */
+interface RunFigures {
+  pointsPerSecond: number;
+  /** Client CPU (user + system) per point, µs: flow loading is outside, as for the wall clock. */
+  cpuPerPoint: number;
+}
+
+function startClock(): () => RunFigures {
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  return () => {
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      pointsPerSecond: POINTS / ((performance.now() - t0) / 1000),
+      cpuPerPoint: (cpu.user + cpu.system) / POINTS,
+    };
+  };
+}
+
+type NodeModule = typeof influxWrite;
+
+async function influxWriteRun(url: string, msgs: Point[][], modules: NodeModule[]): Promise<RunFigures> {
+  await load(modules, [
+    { id: 'conn', type: 'influx-connection', url, apiVersion: 'v1', database: 'gridflow' },
+    {
+      id: 'w',
+      type: 'influx-write',
+      connection: 'conn',
+      measurement: '',
+      precision: 'ms',
+      batchSize: BATCH,
+      flushSeconds: 1,
+      bufferMegabytes: 1000,
+      wires: [['sink'], []],
+    },
+    { id: 'sink', type: 'helper' },
+  ]);
   const node = helper.getNode('w') as unknown as HelperNode;
   let written = 0;
-  const t0 = performance.now();
+  const stop = startClock();
   const finished = new Promise<void>((resolve) =>
     (helper.getNode('sink') as unknown as HelperNode).on('input', (msg) => {
       written += (msg.payload as { points: number }).points;
@@ -135,10 +185,10 @@ async function influxWriteRun(url: string, msgs: Point[][]): Promise<number> {
   );
   await deliver(node, msgs);
   await finished;
-  return POINTS / ((performance.now() - t0) / 1000);
+  return stop();
 }
 
-async function contribRun(port: number, msgs: Point[][]): Promise<number> {
+async function contribRun(port: number, msgs: Point[][]): Promise<RunFigures> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const contrib = require('node-red-contrib-influxdb/influxdb.js');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -162,7 +212,7 @@ async function contribRun(port: number, msgs: Point[][]): Promise<number> {
   );
   const node = helper.getNode('b') as unknown as HelperNode;
   let done = 0;
-  const t0 = performance.now();
+  const stop = startClock();
   const finished = new Promise<void>((resolve) =>
     (helper.getNode('sink') as unknown as HelperNode).on('input', () => {
       if (++done === msgs.length) resolve();
@@ -170,7 +220,15 @@ async function contribRun(port: number, msgs: Point[][]): Promise<number> {
   );
   await deliver(node, msgs);
   await finished;
-  return POINTS / ((performance.now() - t0) / 1000);
+  return stop();
+}
+
+/** The influx-connection and influx-write modules of another build's dist/. */
+function baselineModules(dist: string): NodeModule[] {
+  return ['influx-connection', 'influx-write'].map(
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (type) => require(join(dist, 'nodes', type, `${type}.js`)) as NodeModule,
+  );
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -181,44 +239,69 @@ export async function run(): Promise<void> {
   const userDir = mkdtempSync(join(tmpdir(), 'gridflow-bench-'));
   helper.settings({ userDir });
   await new Promise<void>((r) => helper.startServer(() => r()));
-  const figures: Record<string, number[]> = { raw: [], 'influx-write': [], 'contrib batch': [] };
-  const ratioRaw: number[] = [];
-  const ratioContrib: number[] = [];
+  const writers = ['raw', 'influx-write', 'contrib batch', ...(BASELINE ? ['baseline'] : [])].filter(
+    (w) => !WRITERS || WRITERS.includes(w),
+  );
+  const baseline = BASELINE ? baselineModules(BASELINE) : [];
+  const figures: Record<string, number[]> = Object.fromEntries(writers.map((w) => [w, []]));
+  const cpu: Record<string, number[]> = Object.fromEntries(writers.map((w) => [w, []]));
+  const ratios: Record<string, number[]> = { raw: [], 'contrib batch': [], baseline: [] };
+  const cpuRatioBaseline: number[] = [];
   try {
     let runNo = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      const order =
-        round % 2 === 0 ? ['raw', 'influx-write', 'contrib batch'] : ['contrib batch', 'influx-write', 'raw'];
+      const order = round % 2 === 0 ? writers : [...writers].reverse();
       const results: Record<string, number> = {};
+      const cpuUs: Record<string, number> = {};
       for (const name of order) {
         const msgs = pointMsgs(`r${++runNo}`);
-        if (name === 'raw') results[name] = await rawRun(influxd.url, msgs);
-        else if (name === 'influx-write') results[name] = await influxWriteRun(influxd.url, msgs);
-        else results[name] = await contribRun(influxd.port, msgs);
+        const bodies = name === 'raw' ? rawBodies(msgs) : [];
+        const run =
+          name === 'raw'
+            ? await rawRun(influxd.url, bodies)
+            : name === 'influx-write'
+              ? await influxWriteRun(influxd.url, msgs, [influxConnection, influxWrite])
+              : name === 'baseline'
+                ? await influxWriteRun(influxd.url, msgs, baseline)
+                : await contribRun(influxd.port, msgs);
+        results[name] = run.pointsPerSecond;
+        cpuUs[name] = run.cpuPerPoint;
         if (process.env.BENCH_TRACE) console.error(`${name}: ${k(results[name])}/s`);
         figures[name].push(results[name]);
+        cpu[name].push(cpuUs[name]);
       }
-      ratioRaw.push(results['influx-write'] / results.raw);
-      ratioContrib.push(results['influx-write'] / results['contrib batch']);
+      for (const other of Object.keys(ratios))
+        if (results[other] && results['influx-write'])
+          ratios[other].push(results['influx-write'] / results[other]);
+      if (cpuUs.baseline && cpuUs['influx-write'])
+        cpuRatioBaseline.push(cpuUs['influx-write'] / cpuUs.baseline);
       console.log(
-        `round ${round + 1}: raw ${k(results.raw)}/s, influx-write ${k(results['influx-write'])}/s, contrib ${k(results['contrib batch'])}/s`,
+        `round ${round + 1}: ` +
+          order.map((w) => `${w} ${k(results[w])}/s ${cpuUs[w].toFixed(2)} CPU-µs/pt`).join(', '),
       );
     }
     const count = await influxd.query('SELECT count("hz") FROM grid_frequency');
-    const expected = POINTS * ROUNDS * 3;
+    const expected = POINTS * ROUNDS * writers.length;
     if (Number(count[0]?.count) !== expected)
       throw new Error(`InfluxDB holds ${count[0]?.count} points, expected ${expected}`);
     console.log(
       `\n${POINTS.toLocaleString('en')} points per run, batches of ${BATCH}, ${ROUNDS} alternating rounds`,
     );
-    console.log('| writer | points/s median | min–max |');
-    console.log('|---|---|---|');
+    console.log('| writer | points/s median | min–max | client CPU-µs/point median |');
+    console.log('|---|---|---|---|');
     for (const [name, xs] of Object.entries(figures))
-      console.log(`| ${name} | ${k(median(xs))} | ${k(Math.min(...xs))}–${k(Math.max(...xs))} |`);
+      console.log(
+        `| ${name} | ${k(median(xs))} | ${k(Math.min(...xs))}–${k(Math.max(...xs))} | ${median(cpu[name]).toFixed(2)} |`,
+      );
     const r = (xs: number[]) =>
       `${median(xs).toFixed(2)} (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
-    console.log(`influx-write / raw: ${r(ratioRaw)}   (target ≥ 0.85)`);
-    console.log(`influx-write / contrib batch: ${r(ratioContrib)}   (target ≥ 1.4)`);
+    if (ratios.raw.length) console.log(`influx-write / raw: ${r(ratios.raw)}   (target ≥ 0.85)`);
+    if (ratios['contrib batch'].length)
+      console.log(`influx-write / contrib batch: ${r(ratios['contrib batch'])}   (target ≥ 1.4)`);
+    if (ratios.baseline.length) {
+      console.log(`influx-write / baseline, points/s: ${r(ratios.baseline)}`);
+      console.log(`influx-write / baseline, client CPU per point: ${r(cpuRatioBaseline)}`);
+    }
   } finally {
     await helper.unload();
     await new Promise<void>((r) => helper.stopServer(() => r()));

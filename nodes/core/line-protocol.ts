@@ -243,9 +243,14 @@ class StringSink implements LineSink {
  * Builds lines for points; caches the escaped measurement and keys, which repeat from
  * point to point. Missing timestamps get `nowMs` so a replay is idempotent (docs/adr/0023).
  */
+const NEVER_EQUAL = Symbol('never equal');
+
 export class LineBuilder {
+  /** The last series (measurement and tags) and its escaped text: points of a batch mostly share one. */
   private lastMeasurement = '';
-  private lastMeasurementEscaped = '';
+  private readonly lastTagKeys: string[] = [];
+  private readonly lastTagValues: unknown[] = [];
+  private lastSeries = '';
   private readonly keyCache = new Map<string, string>();
   private readonly fieldKeyCache = new Map<string, string>();
 
@@ -276,21 +281,8 @@ export class LineBuilder {
     const fields = point.fields;
     if (!fields || typeof fields !== 'object') return reasonFor('has no fields');
     const start = sink.mark();
-    if (measurement !== this.lastMeasurement) {
-      this.lastMeasurementEscaped = escapeMeasurement(measurement);
-      this.lastMeasurement = measurement;
-    }
-    sink.text(this.lastMeasurementEscaped);
-    if (tags) {
-      for (const key in tags) {
-        const value = tags[key];
-        if (value === undefined || value === null || value === '') continue; // InfluxDB has no empty tags
-        sink.text(',');
-        sink.text(this.key(key));
-        sink.text('=');
-        sink.text(escapeKey(typeof value === 'string' ? value : String(value)));
-      }
-    }
+    if (measurement !== this.lastMeasurement || !this.sameTags(tags)) this.newSeries(measurement, tags);
+    sink.text(this.lastSeries);
     let separator = ' ';
     for (const key in fields) {
       const text = formatFieldValue(fields[key]);
@@ -317,6 +309,36 @@ export class LineBuilder {
     sink.text(' ');
     sink.text(time);
     return undefined;
+  }
+
+  /** Whether `tags` has the keys and values of the last series, in the same order. */
+  private sameTags(tags: Record<string, unknown> | undefined): boolean {
+    const keys = this.lastTagKeys;
+    const values = this.lastTagValues;
+    let i = 0;
+    for (const key in tags) {
+      if (i >= keys.length || keys[i] !== key || values[i] !== tags[key]) return false;
+      i++;
+    }
+    return i === keys.length;
+  }
+
+  private newSeries(measurement: string, tags: Record<string, unknown> | undefined): void {
+    this.lastMeasurement = measurement;
+    this.lastTagKeys.length = 0;
+    this.lastTagValues.length = 0;
+    let series = escapeMeasurement(measurement);
+    for (const key in tags) {
+      const value = tags[key];
+      this.lastTagKeys.push(key);
+      // An object's text may change while it stays the same object: never a match.
+      this.lastTagValues.push(
+        (typeof value === 'object' && value !== null) || typeof value === 'function' ? NEVER_EQUAL : value,
+      );
+      if (value === undefined || value === null || value === '') continue; // InfluxDB has no empty tags
+      series += ',' + this.key(key) + '=' + escapeKey(typeof value === 'string' ? value : String(value));
+    }
+    this.lastSeries = series;
   }
 
   private key(name: string): string {

@@ -85,8 +85,14 @@ class OpenBatch implements LineSink {
     this.points++;
   }
 
-  /** The batch with a body of its own, exactly as long as its lines. */
+  /**
+   * The batch, its body exactly as long as its lines: a full buffer is handed over as it is
+   * (copying ~300 kB into fresh memory cost ≈ 0.1 µs a point); a mostly empty one (a batch
+   * closed by the interval) is copied, so memory held stays close to the bytes counted.
+   */
   close(): Batch {
+    if (this.length * 2 >= this.bytes.length)
+      return { target: this.target, body: this.bytes.subarray(0, this.length), points: this.points };
     const body = Buffer.allocUnsafeSlow(this.length);
     this.bytes.copy(body, 0, 0, this.length);
     return { target: this.target, body, points: this.points };

@@ -224,6 +224,46 @@ describe('line protocol', () => {
     );
   });
 
+  it('writes a run of points (sharing the cached last series) as a fresh builder writes each', () => {
+    const tagValue = fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom<unknown>('a', 'b c') },
+      fc.constantFrom<unknown>('d=e', '', null, undefined, 0, -0, NaN, 1.5, true),
+      fc.string({ maxLength: 3 }),
+    );
+    const point = fc.record({
+      measurement: fc.constantFrom('m', 'm', 'n,3'),
+      tags: fc.oneof(
+        { weight: 4, arbitrary: fc.record({ site: tagValue, b: tagValue }, { requiredKeys: [] }) },
+        fc.constant(undefined),
+        fc.dictionary(fc.constantFrom('site', 'b', 'x y'), tagValue, { maxKeys: 3 }),
+      ),
+      /** The same Date as a tag value, changed before the point: written as it is now. */
+      date: fc.option(fc.integer({ min: 0, max: 2 })),
+    });
+    fc.assert(
+      fc.property(fc.array(point, { minLength: 2, maxLength: 30 }), (points) => {
+        const shared = new LineBuilder('ms');
+        const date = new Date(0);
+        for (const [i, { measurement, tags, date: at }] of points.entries()) {
+          if (at !== null) date.setTime(at);
+          const withDate = at === null ? tags : { ...tags, at: date };
+          const timestamp = 1_620_000_000_000 + i * 333_333; // crosses the cached high digits
+          const full = { measurement, tags: withDate, fields: { v: 1 }, timestamp };
+          const line = shared.line(full, undefined, 0);
+          assert.deepEqual(line, new LineBuilder('ms').line(full, undefined, 0));
+          assert.ok(line.ok && line.line.endsWith(` ${timestamp}`), `time of ${JSON.stringify(line)}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    const builder = new LineBuilder('ms');
+    const date = new Date(0);
+    const first = builder.line({ measurement: 'm', tags: { at: date }, fields: { v: 1 } }, undefined, 0);
+    date.setTime(86_400_000);
+    const second = builder.line({ measurement: 'm', tags: { at: date }, fields: { v: 1 } }, undefined, 0);
+    assert.notDeepEqual(second, first, 'a changed Date tag is written as it is now');
+  });
+
   it('keeps all nine fraction digits of an ISO timestamp', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: -(10n ** 17n), max: 4n * 10n ** 18n }), (ns) => {

@@ -27,6 +27,10 @@
  * Random msgs never carry reset/flush/retrain (those are control msgs in the valid stream
  * fed to both), and their keys are moved off the valid keys, so they cannot legally
  * change the valid keys' state.
+ *
+ * Replay a reported failure (`seed S, path P`) with `FUZZ_SEED=S FUZZ_PATH=P npx mocha
+ * --config .mocharc.json dist/test/nodes/<type>.fuzz.test.js --grep '<spec name>'`; see
+ * replayParameters below (also FUZZ_RUNS).
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -344,8 +348,11 @@ export interface Spec {
   expectValid?: (outs: Out[], msg: Msg) => void;
   /** Prepares the services before each run (e.g. empty databases in the test influxd). */
   beforeRun?: (env: Env) => Promise<void>;
-  /** Extra comparison after the run (e.g. what reached InfluxDB); gets the valid msgs fed. */
-  afterRun?: (env: Env, validMsgs: Msg[]) => Promise<void>;
+  /**
+   * Extra comparison after the run (e.g. what reached InfluxDB); gets the valid msgs fed and
+   * every output of each instance so far (live: outputs still arriving are appended).
+   */
+  afterRun?: (env: Env, validMsgs: Msg[], outputs: RunOutputs) => Promise<void>;
   numRuns?: number;
   doneTimeoutMs?: number;
   /** Keeps only the part of an output that belongs to the valid keys (undefined drops it). */
@@ -359,6 +366,12 @@ export interface Spec {
 export interface Out {
   port: number;
   msg: Msg;
+}
+
+/** Every output of each instance in arrival order, before `keepOutput`. */
+export interface RunOutputs {
+  ref: readonly Out[];
+  sut: readonly Out[];
 }
 
 export const VALID_TURBINES = ['t1', 't2'];
@@ -475,6 +488,7 @@ interface Observed {
   late: Out[]; // after the last msg
   reports: Map<object, string[]>; // error/warn/reply per msg
   orderedErrors: object[]; // msgs with an error report, in order
+  all: Out[]; // every output in arrival order, also after the last msg
 }
 
 export function observe(
@@ -484,7 +498,7 @@ export function observe(
   current: () => number,
   keep: (out: Out) => Out | undefined,
 ): Observed {
-  const o: Observed = { outs: [], late: [], reports: new Map(), orderedErrors: [] };
+  const o: Observed = { outs: [], late: [], reports: new Map(), orderedErrors: [], all: [] };
   const add = (msg: unknown, text: string, isError: boolean) => {
     if (!msg || typeof msg !== 'object') return;
     const list = o.reports.get(msg) ?? [];
@@ -507,7 +521,9 @@ export function observe(
   (o as Observed & { setCurrent(m: object): void }).setCurrent = (m: object) => (lastMsg = m);
   for (let i = 0; i < outputs; i++) {
     helper.getNode(`${role}-out${i}`).on('input', (msg: Msg) => {
-      const kept = keep({ port: i, msg: cloneForCompare(msg) });
+      const out = { port: i, msg: cloneForCompare(msg) };
+      o.all.push(out);
+      const kept = keep(out);
       if (kept) (o.outs[current()] ??= []).push(kept);
     });
   }
@@ -665,6 +681,7 @@ export async function runStream(spec: Spec, env: Env, stream: Fed[]): Promise<vo
     await spec.afterRun?.(
       env,
       refItems.filter((f) => f.kind === 'valid').map((f) => f.msg),
+      { ref: refSeen.all, sut: sutSeen.all },
     );
 
     // 4. still alive: a canary valid msg completes without error.
@@ -819,14 +836,44 @@ export function useFuzzEnv(services: FuzzServices = {}): () => Env {
   };
 }
 
+/**
+ * Replaying a failure: the report says `seed S, path P`; run the spec file again with
+ * `FUZZ_SEED=S FUZZ_PATH=P` (and mocha's `--grep` for the one spec) to run that exact
+ * counterexample. `FUZZ_SEED` alone repeats the whole run; `FUZZ_RUNS=N` overrides every
+ * spec's run count (e.g. to soak a spec with more random streams).
+ */
+export function replayParameters(
+  environment: NodeJS.ProcessEnv = process.env,
+): Pick<fc.Parameters<unknown>, 'seed' | 'path' | 'numRuns'> {
+  const out: Pick<fc.Parameters<unknown>, 'seed' | 'path' | 'numRuns'> = {};
+  const seed = environment.FUZZ_SEED?.trim();
+  if (seed) {
+    if (!/^-?\d+$/.test(seed)) throw new Error(`FUZZ_SEED "${seed}" is not an integer`);
+    out.seed = Number(seed);
+  }
+  const path = environment.FUZZ_PATH?.trim();
+  if (path) {
+    if (out.seed === undefined) throw new Error('FUZZ_PATH needs the FUZZ_SEED it was reported with');
+    if (!/^\d+(:\d+)*$/.test(path)) throw new Error(`FUZZ_PATH "${path}" is not like 4 or 4:0:1`);
+    out.path = path;
+  }
+  const runs = environment.FUZZ_RUNS?.trim();
+  if (runs) {
+    if (!/^\d+$/.test(runs) || Number(runs) < 1) throw new Error(`FUZZ_RUNS "${runs}" is not a count`);
+    out.numRuns = Number(runs);
+  }
+  return out;
+}
+
 /** One test per spec: random msgs never crash it, each gets one done, bad ones are reported, good ones unaffected. */
 export function fuzzSpecs(specs: Spec[], env: () => Env): void {
+  const replay = replayParameters();
   for (const spec of specs) {
     it(`${spec.name ?? spec.type}: random msgs never crash it, each gets one done, bad ones are reported, good ones unaffected`, async function () {
       this.timeout(120_000);
       await fc.assert(
         fc.asyncProperty(streamOf(spec), async (stream) => runStream(spec, env(), stream)),
-        { numRuns: spec.numRuns ?? 30, endOnFailure: true, asyncReporter: shortReport },
+        { numRuns: spec.numRuns ?? 30, endOnFailure: true, asyncReporter: shortReport, ...replay },
       );
     });
   }
