@@ -90,9 +90,17 @@ export class CsvRecordReader {
   pushBytes(chunk: Buffer): void {
     if (!this.asciiSyntax) return this.pushDecoded(chunk);
     let bytes = chunk;
-    if (this.carryBytes !== undefined) {
-      bytes = Buffer.concat([this.carryBytes, chunk]);
+    const carry = this.carryBytes;
+    if (carry !== undefined) {
       this.carryBytes = undefined;
+      // Only the line cut by the chunk boundary is copied together, not the whole chunk.
+      const newline = chunk.indexOf(10);
+      const head = Buffer.concat([carry, newline === -1 ? chunk : chunk.subarray(0, newline + 1)]);
+      const used = newline === -1 ? 0 : this.scanBytes(head, false);
+      bytes =
+        used === head.length
+          ? chunk.subarray(newline + 1)
+          : Buffer.concat([head.subarray(used), newline === -1 ? Buffer.alloc(0) : chunk.subarray(newline + 1)]);
     }
     const consumed = this.scanBytes(bytes, false);
     // A copy: the caller may reuse the chunk's memory.
@@ -386,6 +394,7 @@ export class CsvRowMapper {
   private readonly measurement: string;
   private readonly constantTags: Record<string, string> | undefined;
   private readonly hasTagColumns: boolean;
+  private readonly tagTexts = new ShortTextCache();
 
   constructor(mapping: RowMapping) {
     const { columns } = mapping;
@@ -468,7 +477,7 @@ export class CsvRowMapper {
         }
         timestamp = t;
       } else if (kind === TAG) {
-        if (end > start) (tags ??= {})[names[i]] = bytes.toString('utf8', start, end);
+        if (end > start) (tags ??= {})[names[i]] = this.tagTexts.text(bytes, start, end);
       }
     }
     if (fieldCount === 0) return 'no field values';
@@ -528,6 +537,29 @@ export class CsvRowMapper {
     const point: MappedRecord = { measurement: this.measurement, tags: tags ?? {}, fields };
     if (timestamp !== undefined) point.timestamp = timestamp;
     return point;
+  }
+}
+
+/**
+ * Strings of short byte sequences (tag values such as a turbine id repeat on every row),
+ * looked up by a number the bytes give one to one, so a repeated value makes no string.
+ */
+class ShortTextCache {
+  private static readonly MAX_BYTES = 6; // 257^6 < 2^53: the key stays exact
+  private static readonly MAX_ENTRIES = 4096;
+  private readonly texts = new Map<number, string>();
+
+  text(bytes: Buffer, start: number, end: number): string {
+    if (end - start > ShortTextCache.MAX_BYTES) return bytes.toString('utf8', start, end);
+    let key = 0;
+    for (let i = start; i < end; i++) key = key * 257 + bytes[i] + 1;
+    let text = this.texts.get(key);
+    if (text === undefined) {
+      if (this.texts.size >= ShortTextCache.MAX_ENTRIES) this.texts.clear();
+      text = bytes.toString('utf8', start, end);
+      this.texts.set(key, text);
+    }
+    return text;
   }
 }
 

@@ -68,8 +68,14 @@ export class LocalTimeConverter {
     second: number,
     ms: number,
   ): number {
-    if (this.timeZone === 'UTC') return Date.UTC(year, month - 1, day, hour, minute, second, ms);
     const dayKey = (year * 13 + month) * 32 + day;
+    if (this.timeZone === 'UTC') {
+      if (dayKey !== this.dayKey) {
+        this.dayKey = dayKey;
+        this.dayStart = Date.UTC(year, month - 1, day);
+      }
+      return this.dayStart + hour * HOUR_MS + minute * 60_000 + second * 1000 + ms;
+    }
     if (dayKey !== this.dayKey) this.enterDay(dayKey, year, month, day);
     if (this.dayStart === this.dayStart) {
       // Most days have one UTC offset throughout: plain arithmetic, no Intl.
