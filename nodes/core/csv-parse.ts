@@ -100,7 +100,10 @@ export class CsvRecordReader {
       bytes =
         used === head.length
           ? chunk.subarray(newline + 1)
-          : Buffer.concat([head.subarray(used), newline === -1 ? Buffer.alloc(0) : chunk.subarray(newline + 1)]);
+          : Buffer.concat([
+              head.subarray(used),
+              newline === -1 ? Buffer.alloc(0) : chunk.subarray(newline + 1),
+            ]);
     }
     const consumed = this.scanBytes(bytes, false);
     // A copy: the caller may reuse the chunk's memory.
