@@ -125,27 +125,23 @@ export async function readCsv(
       batch = [];
     }
   };
-  /** The first record is the header (when there is one); false then. */
-  const isRecord = (header: () => string[]) => {
-    if (mapper !== undefined) return true;
-    if (headerError) return false;
+  /** The first record, when the file has a header line. */
+  const readHeader = (header: string[]) => {
+    if (headerError) return;
     try {
-      mapper = makeMapper(header());
+      mapper = makeMapper(header);
     } catch (err) {
       headerError = err as Error;
     }
-    return false;
   };
   const reader = new CsvRecordReader(
     { delimiter: settings.delimiter, quote: settings.quote },
-    (fields, line) => {
-      if (isRecord(() => fields)) accept(mapper!.map(fields), line);
-    },
+    (fields, line) => (mapper ? accept(mapper.map(fields), line) : readHeader(fields)),
     reportBad,
-    (bytes, bounds, count, line) => {
-      if (isRecord(() => textFields(bytes, bounds, count)))
-        accept(mapper!.mapBytes(bytes, bounds, count), line);
-    },
+    (bytes, bounds, count, line) =>
+      mapper
+        ? accept(mapper.mapBytes(bytes, bounds, count), line)
+        : readHeader(textFields(bytes, bounds, count)),
   );
   const flushBatch = () => {
     if (batch.length > 0) hooks.batch(batch, file, batchLine);
