@@ -68,8 +68,14 @@ export class LocalTimeConverter {
     second: number,
     ms: number,
   ): number {
-    if (this.timeZone === 'UTC') return Date.UTC(year, month - 1, day, hour, minute, second, ms);
     const dayKey = (year * 13 + month) * 32 + day;
+    if (this.timeZone === 'UTC') {
+      if (dayKey !== this.dayKey) {
+        this.dayKey = dayKey;
+        this.dayStart = Date.UTC(year, month - 1, day);
+      }
+      return this.dayStart + hour * HOUR_MS + minute * 60_000 + second * 1000 + ms;
+    }
     if (dayKey !== this.dayKey) this.enterDay(dayKey, year, month, day);
     if (this.dayStart === this.dayStart) {
       // Most days have one UTC offset throughout: plain arithmetic, no Intl.
@@ -133,18 +139,24 @@ export class LocalTimeConverter {
   }
 }
 
-/** Reads two ASCII digits at `i`, or -1. */
-function digits2(s: string, i: number): number {
-  const a = s.charCodeAt(i) - 48;
-  const b = s.charCodeAt(i + 1) - 48;
-  if (a < 0 || a > 9 || b < 0 || b > 9) return -1;
-  return a * 10 + b;
+/** Reads two ASCII digits at `i`, or -1 (also past `end`). */
+function digits2(b: Uint8Array, i: number, end: number): number {
+  if (i + 2 > end) return -1;
+  const x = b[i] - 48;
+  const y = b[i + 1] - 48;
+  if (x < 0 || x > 9 || y < 0 || y > 9) return -1;
+  return x * 10 + y;
 }
 
-function digits4(s: string, i: number): number {
-  const hi = digits2(s, i);
-  const lo = digits2(s, i + 2);
+function digits4(b: Uint8Array, i: number, end: number): number {
+  const hi = digits2(b, i, end);
+  const lo = digits2(b, i + 2, end);
   return hi < 0 || lo < 0 ? -1 : hi * 100 + lo;
+}
+
+/** The byte at `i`, or -1 past `end` (as `charCodeAt` gives NaN past the string). */
+function at(b: Uint8Array, i: number, end: number): number {
+  return i < end ? b[i] : -1;
 }
 
 function validTime(year: number, month: number, day: number, hour: number, minute: number, second: number) {
@@ -162,100 +174,100 @@ function validTime(year: number, month: number, day: number, hour: number, minut
   );
 }
 
-/** `YYYY-MM-DD[T ]HH:MM[:SS[.f…]][Z|±HH[:]MM]`, or a date alone; NaN when not one. */
-function parseIsoLike(s: string, local: LocalTimeConverter): number {
-  const year = digits4(s, 0);
-  if (year < 0 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return NaN;
-  const month = digits2(s, 5);
-  const day = digits2(s, 8);
+/** `YYYY-MM-DD[T ]HH:MM[:SS[.f…]][Z|±HH[:]MM]`, or a date alone, in bytes [s, end); NaN when not one. */
+function parseIsoLike(b: Uint8Array, s: number, end: number, local: LocalTimeConverter): number {
+  const year = digits4(b, s, end);
+  if (year < 0 || at(b, s + 4, end) !== 45 || at(b, s + 7, end) !== 45) return NaN;
+  const month = digits2(b, s + 5, end);
+  const day = digits2(b, s + 8, end);
   let hour = 0;
   let minute = 0;
   let second = 0;
   let ms = 0;
-  let i = 10;
-  const n = s.length;
-  if (i < n) {
-    const sep = s.charCodeAt(i);
+  let i = s + 10;
+  if (i < end) {
+    const sep = b[i];
     if (sep !== 84 && sep !== 116 && sep !== 32) return NaN; // T, t, space
-    hour = digits2(s, 11);
-    if (s.charCodeAt(13) !== 58) return NaN;
-    minute = digits2(s, 14);
-    i = 16;
-    if (s.charCodeAt(i) === 58) {
-      second = digits2(s, 17);
-      i = 19;
-      const dot = s.charCodeAt(i);
+    hour = digits2(b, s + 11, end);
+    if (at(b, s + 13, end) !== 58) return NaN;
+    minute = digits2(b, s + 14, end);
+    i = s + 16;
+    if (at(b, i, end) === 58) {
+      second = digits2(b, s + 17, end);
+      i = s + 19;
+      const dot = at(b, i, end);
       if (dot === 46 || dot === 44) {
         i++;
         let scale = 100;
         let frac = 0;
-        let c = s.charCodeAt(i) - 48;
-        if (c < 0 || c > 9) return NaN;
+        let c = at(b, i, end) - 48;
+        // A separator with no digits after it ends the text as before: read as .000.
+        if (i < end && (c < 0 || c > 9)) return NaN;
         while (c >= 0 && c <= 9) {
           frac += c * scale;
           scale /= 10;
           i++;
-          c = s.charCodeAt(i) - 48;
+          c = at(b, i, end) - 48;
         }
         ms = Math.round(frac);
       }
     }
   }
   if (hour < 0 || minute < 0 || second < 0 || !validTime(year, month, day, hour, minute, second)) return NaN;
-  if (i === n) return local.toEpochMs(year, month, day, hour, minute, second, ms);
-  const z = s.charCodeAt(i);
+  if (i === end) return local.toEpochMs(year, month, day, hour, minute, second, ms);
+  const z = at(b, i, end);
   const utc = Date.UTC(year, month - 1, day, hour, minute, second, ms);
-  if ((z === 90 || z === 122) && i + 1 === n) return utc; // Z
+  if ((z === 90 || z === 122) && i + 1 === end) return utc; // Z
   if (z !== 43 && z !== 45) return NaN; // + -
-  const oh = digits2(s, i + 1);
-  const colon = s.charCodeAt(i + 3) === 58 ? 1 : 0;
-  const om = digits2(s, i + 3 + colon);
-  if (oh < 0 || om < 0 || i + 5 + colon !== n) return NaN;
+  const oh = digits2(b, i + 1, end);
+  const colon = at(b, i + 3, end) === 58 ? 1 : 0;
+  const om = digits2(b, i + 3 + colon, end);
+  if (oh < 0 || om < 0 || i + 5 + colon !== end) return NaN;
   return utc - (z === 45 ? -1 : 1) * (oh * 60 + om) * 60_000;
 }
 
-/** `Sa. 01.05.21 00:00:30` (or with a 4-digit year); NaN when not one, or the weekday is wrong. */
-function parseSwissgrid(s: string, local: LocalTimeConverter): number {
-  if (s.charCodeAt(2) !== 46 || s.charCodeAt(3) !== 32) return NaN;
-  const day = digits2(s, 4);
-  const month = digits2(s, 7);
-  if (s.charCodeAt(6) !== 46 || s.charCodeAt(9) !== 46) return NaN;
+/** `Sa. 01.05.21 00:00:30` (or with a 4-digit year) in bytes [s, end); NaN when not one, or the weekday is wrong. */
+function parseSwissgrid(b: Uint8Array, s: number, end: number, local: LocalTimeConverter): number {
+  if (at(b, s + 2, end) !== 46 || at(b, s + 3, end) !== 32) return NaN;
+  const day = digits2(b, s + 4, end);
+  const month = digits2(b, s + 7, end);
+  if (at(b, s + 6, end) !== 46 || at(b, s + 9, end) !== 46) return NaN;
   let year: number;
   let i: number;
-  if (s.charCodeAt(12) === 32) {
-    const yy = digits2(s, 10);
+  if (at(b, s + 12, end) === 32) {
+    const yy = digits2(b, s + 10, end);
     if (yy < 0) return NaN;
     year = yy < 70 ? 2000 + yy : 1900 + yy;
-    i = 13;
+    i = s + 13;
   } else {
-    year = digits4(s, 10);
-    if (year < 0 || s.charCodeAt(14) !== 32) return NaN;
-    i = 15;
+    year = digits4(b, s + 10, end);
+    if (year < 0 || at(b, s + 14, end) !== 32) return NaN;
+    i = s + 15;
   }
-  const hour = digits2(s, i);
-  const minute = digits2(s, i + 3);
-  if (s.charCodeAt(i + 2) !== 58) return NaN;
+  const hour = digits2(b, i, end);
+  const minute = digits2(b, i + 3, end);
+  if (at(b, i + 2, end) !== 58) return NaN;
   let second = 0;
-  let end = i + 5;
-  if (s.charCodeAt(end) === 58) {
-    second = digits2(s, end + 1);
-    end += 3;
+  let stop = i + 5;
+  if (at(b, stop, end) === 58) {
+    second = digits2(b, stop + 1, end);
+    stop += 3;
   }
-  if (end !== s.length || hour < 0 || minute < 0 || second < 0) return NaN;
+  if (stop !== end || hour < 0 || minute < 0 || second < 0) return NaN;
   if (!validTime(year, month, day, hour, minute, second)) return NaN;
-  if (!weekdayMatches(s, year, month, day)) return NaN;
+  if (!weekdayMatches(b[s], b[s + 1], year, month, day)) return NaN;
   return local.toEpochMs(year, month, day, hour, minute, second, 0);
 }
 
 let weekdayKey = -1;
 let weekdayText = '';
-function weekdayMatches(s: string, year: number, month: number, day: number): boolean {
+function weekdayMatches(first: number, second: number, year: number, month: number, day: number): boolean {
   const key = (year * 13 + month) * 32 + day;
   if (key !== weekdayKey) {
     weekdayKey = key;
     weekdayText = WEEKDAYS_DE[new Date(Date.UTC(year, month - 1, day)).getUTCDay()];
   }
-  return s.charCodeAt(0) === weekdayText.charCodeAt(0) && s.charCodeAt(1) === weekdayText.charCodeAt(1);
+  return first === weekdayText.charCodeAt(0) && second === weekdayText.charCodeAt(1);
 }
 
 function parseEpoch(s: string, scale: number): number {
@@ -276,8 +288,40 @@ export function detectTimeFormat(text: string): Exclude<TimeFormat, 'auto'> | un
 
 /** A parser for one timestamp column: text → epoch ms (NaN when unreadable). */
 export type TimeParser = (text: string) => number;
+/**
+ * The same on the UTF-8 bytes [start, end) of a field, without making a string; NaN
+ * when unreadable (a caller may then try the text parser, which reads the same).
+ */
+export type ByteTimeParser = (bytes: Uint8Array, start: number, end: number) => number;
+
+type ByteParse = (b: Uint8Array, s: number, end: number, local: LocalTimeConverter) => number;
+
+let scratch = new Uint8Array(64);
+/** Runs a byte parser on a string's characters; a non-ASCII character fails every format. */
+function onText(parse: ByteParse, text: string, local: LocalTimeConverter): number {
+  const n = text.length;
+  if (n > scratch.length) scratch = new Uint8Array(n);
+  const b = scratch;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 127) return NaN;
+    b[i] = c;
+  }
+  return parse(b, 0, n, local);
+}
 
 export function compileTimeParser(format: TimeFormat = 'auto', timeZone = 'UTC'): TimeParser {
+  return compileTimeParsers(format, timeZone).text;
+}
+
+/**
+ * A text parser and, for the formats read byte by byte (iso, datetime, swissgrid), a byte
+ * parser sharing its state (the local-time cache and the repeated-hour order).
+ */
+export function compileTimeParsers(
+  format: TimeFormat = 'auto',
+  timeZone = 'UTC',
+): { text: TimeParser; bytes?: ByteTimeParser } {
   if (!TIME_FORMATS.includes(format)) {
     throw new Error(`time format "${String(format)}" is not one of ${TIME_FORMATS.join(', ')}`);
   }
@@ -285,23 +329,31 @@ export function compileTimeParser(format: TimeFormat = 'auto', timeZone = 'UTC')
   switch (format) {
     case 'iso':
     case 'datetime':
-      return (s) => parseIsoLike(s, local);
+      return {
+        text: (s) => onText(parseIsoLike, s, local),
+        bytes: (b, start, end) => parseIsoLike(b, start, end, local),
+      };
     case 'swissgrid':
-      return (s) => parseSwissgrid(s, local);
+      return {
+        text: (s) => onText(parseSwissgrid, s, local),
+        bytes: (b, start, end) => parseSwissgrid(b, start, end, local),
+      };
     case 'epoch-s':
-      return (s) => parseEpoch(s, 1000);
+      return { text: (s) => parseEpoch(s, 1000) };
     case 'epoch-ms':
-      return (s) => parseEpoch(s, 1);
+      return { text: (s) => parseEpoch(s, 1) };
     default:
-      return (s) => {
-        const c = s.charCodeAt(0);
-        if (c >= 48 && c <= 57 && s.charCodeAt(4) === 45) return parseIsoLike(s, local);
-        if ((c >= 48 && c <= 57) || c === 45) {
-          const n = +s;
-          if (s.trim() === '' || !Number.isFinite(n)) return NaN;
-          return Math.abs(n) < 1e11 ? Math.round(n * 1000) : Math.round(n);
-        }
-        return parseSwissgrid(s, local);
+      return {
+        text: (s) => {
+          const c = s.charCodeAt(0);
+          if (c >= 48 && c <= 57 && s.charCodeAt(4) === 45) return onText(parseIsoLike, s, local);
+          if ((c >= 48 && c <= 57) || c === 45) {
+            const n = +s;
+            if (s.trim() === '' || !Number.isFinite(n)) return NaN;
+            return Math.abs(n) < 1e11 ? Math.round(n * 1000) : Math.round(n);
+          }
+          return onText(parseSwissgrid, s, local);
+        },
       };
   }
 }

@@ -7,7 +7,13 @@
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join } from 'node:path';
-import { CsvRecordReader, CsvRowMapper, type MappedRecord, type RowMapping } from '../core/csv-parse';
+import {
+  CsvRecordReader,
+  CsvRowMapper,
+  textFields,
+  type MappedRecord,
+  type RowMapping,
+} from '../core/csv-parse';
 
 export interface CsvRunSettings {
   delimiter: string;
@@ -109,29 +115,33 @@ export async function readCsv(
     return new CsvRowMapper({ ...settings.mapping, columns, constantTags });
   };
   if (!settings.hasHeader) mapper = makeMapper(settings.columns);
+  const accept = (out: MappedRecord | string, line: number) => {
+    if (typeof out === 'string') return reportBad(line, out);
+    if (batch.length === 0) batchLine = line;
+    batch.push(out);
+    rows++;
+    if (batch.length >= settings.batchSize) {
+      hooks.batch(batch, file, batchLine);
+      batch = [];
+    }
+  };
+  /** The first record, when the file has a header line. */
+  const readHeader = (header: string[]) => {
+    if (headerError) return;
+    try {
+      mapper = makeMapper(header);
+    } catch (err) {
+      headerError = err as Error;
+    }
+  };
   const reader = new CsvRecordReader(
     { delimiter: settings.delimiter, quote: settings.quote },
-    (fields, line) => {
-      if (mapper === undefined) {
-        if (headerError) return;
-        try {
-          mapper = makeMapper(fields);
-        } catch (err) {
-          headerError = err as Error;
-        }
-        return;
-      }
-      const out = mapper.map(fields);
-      if (typeof out === 'string') return reportBad(line, out);
-      if (batch.length === 0) batchLine = line;
-      batch.push(out);
-      rows++;
-      if (batch.length >= settings.batchSize) {
-        hooks.batch(batch, file, batchLine);
-        batch = [];
-      }
-    },
+    (fields, line) => (mapper ? accept(mapper.map(fields), line) : readHeader(fields)),
     reportBad,
+    (bytes, bounds, count, line) =>
+      mapper
+        ? accept(mapper.mapBytes(bytes, bounds, count), line)
+        : readHeader(textFields(bytes, bounds, count)),
   );
   const flushBatch = () => {
     if (batch.length > 0) hooks.batch(batch, file, batchLine);
@@ -146,11 +156,11 @@ export async function readCsv(
     hooks.progress(file, rows, 1);
   } else {
     const size = (await stat(source.path)).size;
-    const stream = createReadStream(source.path, { encoding: 'utf8', highWaterMark: settings.chunkBytes });
+    const stream = createReadStream(source.path, { highWaterMark: settings.chunkBytes });
     let first = true;
     try {
-      for await (const chunk of stream as AsyncIterable<string>) {
-        reader.push(first ? stripBom(chunk) : chunk);
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        reader.pushBytes(first ? stripBomBytes(chunk) : chunk);
         first = false;
         if (headerError) throw headerError;
         hooks.progress(file, rows, size > 0 ? stream.bytesRead / size : 1);
@@ -184,6 +194,10 @@ export async function readCsv(
 
 function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+function stripBomBytes(bytes: Buffer): Buffer {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
 }
 
 /** Moves a finished file into `doneFolder` (relative to the file's folder unless absolute); never deletes. */

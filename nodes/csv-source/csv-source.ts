@@ -78,7 +78,9 @@ function parseSettings(config: CsvSourceConfig): CsvRunSettings {
     },
     fileTag: (config.fileTag || '').trim(),
     batchSize: configNumber(config.batchSize, 'batchSize', 5000, { min: 1, max: 1_000_000, integer: true }),
-    chunkBytes: 256 * 1024,
+    // 64 KB (≈ 2,600 Swissgrid rows, 2–3 ms of parsing): a write answered meanwhile gets its
+    // next batch sent within that, so the database waits less between batches than with 256 KB.
+    chunkBytes: 64 * 1024,
   };
 }
 
