@@ -14,6 +14,8 @@ import {
   type ResampleMethod,
   type ResampleSettings,
 } from './cov-resample';
+import type { ForecastSettings } from './forecast-stream';
+import { PartitionForecaster, type PartitionForecasterState } from './partition-forecaster';
 import {
   PartitionWindows,
   type PartitionWindowsOptions,
@@ -32,7 +34,7 @@ export interface PartitionOperator<R> {
   toJSON(): PartitionOperatorState;
 }
 
-export type OperatorKind = 'moving-window' | 'cov-resample';
+export type OperatorKind = 'moving-window' | 'cov-resample' | 'forecaster';
 
 /** One bucket of one key, as the cov-resampler emits it, with the position that closed it. */
 export interface PartitionBucketResult extends Bucket {
@@ -50,7 +52,7 @@ export interface PartitionCovState {
 }
 
 /** A moving-window state has no `operator` field: checkpoints written before operators restore as they are. */
-export type PartitionOperatorState = PartitionWindowsState | PartitionCovState;
+export type PartitionOperatorState = PartitionWindowsState | PartitionCovState | PartitionForecasterState;
 
 export interface CovResampleOptions {
   bucketMs: number;
@@ -146,16 +148,19 @@ export interface OperatorSettings extends PartitionWindowsOptions {
   bucketMs?: number;
   method?: ResampleMethod;
   timeZone?: string;
+  /** forecaster: the forecaster node's model settings (timeZone is retrainAt's zone). */
+  forecast?: ForecastSettings;
 }
 
 export type AnyPartitionOperator =
   | { kind: 'moving-window'; operator: PartitionWindows }
-  | { kind: 'cov-resample'; operator: PartitionCovResampler };
+  | { kind: 'cov-resample'; operator: PartitionCovResampler }
+  | { kind: 'forecaster'; operator: PartitionForecaster };
 
 export const DEFAULT_BUCKET_MS = 1_800_000;
 
 function isCovState(state: PartitionOperatorState): state is PartitionCovState {
-  return (state as PartitionCovState).operator === 'cov-resample';
+  return 'operator' in state && state.operator === 'cov-resample';
 }
 
 /**
@@ -167,6 +172,14 @@ export function createPartitionOperator(
   settings: OperatorSettings,
   state?: PartitionOperatorState,
 ): AnyPartitionOperator {
+  if (settings.operator === 'forecaster') {
+    if (!settings.forecast) throw new Error('operator forecaster needs the forecaster settings');
+    const saved = state && 'operator' in state && state.operator === 'forecaster' ? state : undefined;
+    return {
+      kind: 'forecaster',
+      operator: PartitionForecaster.restore(settings.forecast, settings.maxKeys ?? 0, saved),
+    };
+  }
   if (settings.operator === 'cov-resample') {
     const options: CovResampleOptions = {
       bucketMs: settings.bucketMs ?? DEFAULT_BUCKET_MS,
@@ -190,7 +203,7 @@ export function createPartitionOperator(
   const { windowMs, hopMs, idleMs, maxKeys } = settings;
   const options = { idleMs, maxKeys };
   const same =
-    state !== undefined && !isCovState(state) && state.windowMs === windowMs && state.hopMs === hopMs;
+    state !== undefined && !('operator' in state) && state.windowMs === windowMs && state.hopMs === hopMs;
   return {
     kind: 'moving-window',
     operator: same

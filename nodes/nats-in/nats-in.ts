@@ -19,8 +19,11 @@ import type { StreamSample } from './stream-sample';
 import { WorkerGroup, type WorkerGroupSettings } from './worker-group';
 import { registerNode } from '../shared/node-handler';
 import { NATS_IN_MIGRATIONS } from './migrations';
+import { parseForecastConfig, type ForecastConfig } from '../forecaster/forecast-config';
+import { accuracyPayload, forecastPayload } from '../core/forecast-stream';
+import type { PartitionForecastResult } from '../core/partition-forecaster';
 
-interface NatsInConfig extends NodeDef {
+interface NatsInConfig extends NodeDef, ForecastConfig {
   connection?: string;
   group?: string;
   workerId?: string;
@@ -35,10 +38,9 @@ interface NatsInConfig extends NodeDef {
   operator?: string;
   bucketSeconds?: string | number;
   method?: string;
-  timezone?: string;
 }
 
-const OPERATORS: OperatorKind[] = ['moving-window', 'cov-resample'];
+const OPERATORS: OperatorKind[] = ['moving-window', 'cov-resample', 'forecaster'];
 
 function parseOperator(config: NatsInConfig) {
   const operator = (config.operator || 'moving-window') as OperatorKind;
@@ -49,7 +51,8 @@ function parseOperator(config: NatsInConfig) {
   const timeZone = config.timezone || 'UTC';
   assertTimeZone(timeZone);
   const bucketMs = configNumber(config.bucketSeconds, 'bucketSeconds', 1800, { min: 1 }) * 1000;
-  return { operator, bucketMs, method, timeZone };
+  const forecast = operator === 'forecaster' ? parseForecastConfig(config) : undefined;
+  return { operator, bucketMs, method, timeZone, forecast };
 }
 
 function parseSettings(config: NatsInConfig): WorkerGroupSettings & { replicas: number } {
@@ -117,6 +120,13 @@ function bucketMsg(partition: number, b: PartitionBucketResult): Msg {
   } as Msg;
 }
 
+/** Shaped as the forecaster's output 1 (`result: 'forecast'`) or output 2 (`result: 'accuracy'`). */
+function forecastMsg(partition: number, r: PartitionForecastResult): Msg {
+  const from = { ...stream(r.key), partition, seq: r.seq, result: r.kind };
+  if (r.kind === 'accuracy') return { ...from, payload: accuracyPayload(r.accuracy) } as Msg;
+  return { ...from, payload: forecastPayload(r.forecast), filled: r.filled } as Msg;
+}
+
 export = (RED: NodeAPI) => {
   function NatsInNode(this: Node, config: NatsInConfig) {
     RED.nodes.createNode(this, config);
@@ -148,6 +158,8 @@ export = (RED: NodeAPI) => {
         this.send([null, results.map((w) => windowMsg(p, w))]),
       buckets: (p: number, results: PartitionBucketResult[]) =>
         this.send([null, results.map((b) => bucketMsg(p, b))]),
+      forecasts: (p: number, results: PartitionForecastResult[]) =>
+        this.send([null, results.map((r) => forecastMsg(p, r))]),
       bad: (p: number, seq: number, subject: string, reason: string) => {
         badCount++;
         this.error(`partition ${p} seq ${seq} (${subject}): ${reason}; skipped`, {
