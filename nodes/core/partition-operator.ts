@@ -8,6 +8,7 @@
  * COV resampling to fixed buckets (PartitionCovResampler, the cov-resampler's algorithm).
  */
 import {
+  bucketAt,
   CovResampler,
   type Bucket,
   type CovResamplerState,
@@ -49,6 +50,9 @@ export interface PartitionCovState {
   timeZone: string;
   seq: number;
   keys: Record<string, CovResamplerState>;
+  /** Idle closing only: newest reading time of the partition, and the bucket start every key is closed up to. */
+  newestMs?: number;
+  watermarkMs?: number;
 }
 
 /** A moving-window state has no `operator` field: checkpoints written before operators restore as they are. */
@@ -61,6 +65,8 @@ export interface CovResampleOptions {
   timeZone?: string;
   /** Keys held at most (0: unbounded). */
   maxKeys?: number;
+  /** Buckets of every key close once the partition's newest reading is this much past their end (0: never). */
+  idleMs?: number;
 }
 
 /**
@@ -69,12 +75,22 @@ export interface CovResampleOptions {
  * or after its end arrives; a reading for a bucket already emitted is refused. No bound on
  * readings from the future (it would read the wall clock and a replay could differ); the
  * resampler's span limit still refuses a reading absurdly far from its key's others.
+ *
+ * With `idleMs` > 0 a quiet meter's buckets close by the partition's event time, as in
+ * PartitionWindows: the watermark is the newest reading time of the partition − idle,
+ * floored to its bucket start; every key's buckets ending at or before it are emitted (the
+ * cov-resampler's own idle fallback, `closeLive`, with the watermark for the wall clock:
+ * LOCF or linear held flat, at most a day past the key's newest reading), and a reading
+ * stamped before it is refused. Decided in stream order only, so a replay gives the same.
  */
 export class PartitionCovResampler implements PartitionOperator<PartitionBucketResult> {
   private readonly keys = new Map<string, CovResampler>();
   private lastSeq = 0;
   private readonly settings: ResampleSettings;
   private readonly maxKeys: number;
+  private readonly idleMs: number;
+  private newestMs = -Infinity;
+  private watermarkMs = -Infinity;
 
   constructor(options: CovResampleOptions) {
     this.settings = {
@@ -88,6 +104,8 @@ export class PartitionCovResampler implements PartitionOperator<PartitionBucketR
     this.maxKeys = options.maxKeys ?? 0;
     if (!(Number.isInteger(this.maxKeys) && this.maxKeys >= 0))
       throw new Error(`maxKeys ${this.maxKeys} must be an integer ≥ 0`);
+    this.idleMs = options.idleMs ?? 0;
+    if (!(this.idleMs >= 0)) throw new Error(`idle ${this.idleMs} ms must be ≥ 0`);
   }
 
   get seq(): number {
@@ -98,12 +116,22 @@ export class PartitionCovResampler implements PartitionOperator<PartitionBucketR
     return this.keys.size;
   }
 
+  /** Buckets ending at or before it are closed for every key (-Infinity without idle closing). */
+  get watermark(): number {
+    return this.watermarkMs;
+  }
+
   skip(seq: number): void {
     if (seq > this.lastSeq) this.lastSeq = seq;
   }
 
   add(key: string, timeMs: number, value: number, seq: number): OperatorOutcome<PartitionBucketResult> {
     this.skip(seq);
+    if (timeMs < this.watermarkMs)
+      return {
+        ok: false,
+        reason: `reading at ${new Date(timeMs).toISOString()} of key "${key}" is before the partition's idle watermark (${new Date(this.watermarkMs).toISOString()}): its bucket was closed for every key`,
+      };
     let resampler = this.keys.get(key);
     if (!resampler) {
       if (this.maxKeys > 0 && this.keys.size >= this.maxKeys)
@@ -119,20 +147,41 @@ export class PartitionCovResampler implements PartitionOperator<PartitionBucketR
       if (resampler.newestTimeMs === undefined) this.keys.delete(key);
       return { ok: false, reason: `key "${key}": ${refusal.reason}` };
     }
-    return { ok: true, results: resampler.closeByData().map((b) => ({ key, ...b, seq })) };
+    const results = resampler.closeByData().map((b) => ({ key, ...b, seq }));
+    if (this.idleMs > 0 && timeMs > this.newestMs) {
+      this.newestMs = timeMs;
+      this.advanceWatermark(seq, results);
+    }
+    return { ok: true, results };
+  }
+
+  /** Runs only when the watermark crosses a bucket boundary: one pass over the keys per bucket of partition time. */
+  private advanceWatermark(seq: number, results: PartitionBucketResult[]): void {
+    const { bucketMs, timeZone } = this.settings;
+    const watermark = bucketAt(this.newestMs - this.idleMs, bucketMs, timeZone).startMs;
+    if (watermark <= this.watermarkMs) return;
+    this.watermarkMs = watermark;
+    for (const [key, resampler] of this.keys)
+      for (const b of resampler.closeLive(watermark)) results.push({ key, ...b, seq });
   }
 
   toJSON(): PartitionCovState {
     const keys: PartitionCovState['keys'] = {};
     for (const [key, r] of this.keys) keys[key] = r.toJSON();
     const { bucketMs, method, timeZone } = this.settings;
-    return { operator: 'cov-resample', bucketMs, method, timeZone, seq: this.lastSeq, keys };
+    const clocks = this.idleMs > 0 ? { newestMs: this.newestMs, watermarkMs: this.watermarkMs } : {};
+    return { operator: 'cov-resample', bucketMs, method, timeZone, seq: this.lastSeq, keys, ...clocks };
   }
 
-  static fromJSON(state: PartitionCovState, maxKeys = 0): PartitionCovResampler {
+  static fromJSON(state: PartitionCovState, maxKeys = 0, idleMs = 0): PartitionCovResampler {
     const { bucketMs, method, timeZone } = state;
-    const operator = new PartitionCovResampler({ bucketMs, method, timeZone, maxKeys });
+    const operator = new PartitionCovResampler({ bucketMs, method, timeZone, maxKeys, idleMs });
     operator.lastSeq = state.seq;
+    // JSON has no -Infinity: an absent or null clock is "none yet". Idle closing turned off drops them.
+    if (idleMs > 0) {
+      operator.newestMs = state.newestMs ?? -Infinity;
+      operator.watermarkMs = state.watermarkMs ?? -Infinity;
+    }
     for (const [key, s] of Object.entries(state.keys))
       operator.keys.set(key, new CovResampler(operator.settings, s));
     return operator;
@@ -186,6 +235,7 @@ export function createPartitionOperator(
       method: settings.method ?? 'locf',
       timeZone: settings.timeZone ?? 'UTC',
       maxKeys: settings.maxKeys,
+      idleMs: settings.idleMs,
     };
     const same =
       state !== undefined &&
@@ -196,7 +246,7 @@ export function createPartitionOperator(
     return {
       kind: 'cov-resample',
       operator: same
-        ? PartitionCovResampler.fromJSON(state, options.maxKeys)
+        ? PartitionCovResampler.fromJSON(state, options.maxKeys, options.idleMs)
         : new PartitionCovResampler(options),
     };
   }
