@@ -201,7 +201,7 @@ describe('PartitionForecaster (the forecaster per key of one partition, checkpoi
           const readings: Reading[] = raw.map((r, i) => {
             const t = (clock.get(r.key) ?? T0) + r.gap * 60_000;
             clock.set(r.key, Math.max(t, clock.get(r.key) ?? T0));
-            return { key: r.key, t, v: r.v / 8 + (i % 6), seq: i + 1 };
+            return { key: r.key, t, v: r.v / 7 + (i % 6) / 3, seq: i + 1 };
           });
           const settings = settingsFor(model, latenessMs);
           const cut = Math.min(cutAt, readings.length);
