@@ -5,7 +5,8 @@
  * that position after a takeover reproduces exactly the results that were lost
  * (docs/adr/0100-scale-out-engine.md). Everything is decided by event time in stream
  * order, never by the wall clock. Two operators: the moving window (PartitionWindows) and
- * COV resampling to fixed buckets (PartitionCovResampler, the cov-resampler's algorithm).
+ * COV resampling to fixed buckets (PartitionCovResampler, the cov-resampler's algorithm);
+ * the forecaster per key is in partition-forecaster.ts.
  */
 import {
   bucketAt,

@@ -3,7 +3,8 @@
  * partitions its leases give it, restores each partition's checkpoint, replays from the
  * position it covers and emits (1) every sample and (2) per `<stream>/<key>` every 5-minute
  * window (or as configured) or, with operator cov-resample, every half-hour bucket of the
- * COV readings (as the cov-resampler emits them), decided by event time (docs/scale-out.md).
+ * COV readings (as the cov-resampler emits them), or with operator forecaster every forecast
+ * and its accuracy (as the forecaster emits them), decided by event time (docs/scale-out.md).
  */
 import { hostname } from 'node:os';
 import { bucketPayload, type ResampleMethod } from '../core/cov-resample';
