@@ -55,6 +55,9 @@ function configText(name: string, dir: string, own: Ports, all: Ports[], partiti
     .join(', ');
   const mapping = partitionMapping(partitions);
   // A lone server (tests) runs JetStream standalone: a cluster block would wait for peers.
+  // MQTT session/message streams R3: left to itself 2.9 made them R2 here, and a server stop
+  // then left $MQTT_sess without quorum, so no MQTT client could (re)connect (docs/scale-out.md).
+  const mqttReplicas = all.length >= 3 ? '  stream_replicas: 3\n' : '';
   const cluster =
     all.length > 1
       ? `cluster {
@@ -75,7 +78,7 @@ jetstream {
 }
 ${cluster}mqtt {
   listen: 127.0.0.1:${own.mqtt}
-}
+${mqttReplicas}}
 mappings {
   "${mapping.from}": "${mapping.to}"
 }

@@ -67,9 +67,12 @@ export class RollingAccuracy {
     let sumAbs = 0;
     let sumSq = 0;
     let sumSqPersistence = 0;
+    // Oldest first, as toJSON saves them: a restored window sums in the same order, so its
+    // numbers equal the uninterrupted run's to the last bit (nats-in replays compare them).
     for (let i = 0; i < n; i++) {
-      const e = this.errors[i];
-      const p = this.persistenceErrors[i];
+      const k = (this.head + i) % n;
+      const e = this.errors[k];
+      const p = this.persistenceErrors[k];
       sumAbs += Math.abs(e);
       sumSq += e * e;
       sumSqPersistence += p * p;

@@ -28,6 +28,7 @@ import {
   type ModelState,
 } from './forecast-models';
 import { RegularSeries, type RegularSeriesState } from './regular-series';
+import { isoUtc } from './timestamp';
 
 export interface ForecastSettings extends ModelOptions {
   model: ModelName;
@@ -64,6 +65,28 @@ export interface AccuracyOutput {
   skill: number | null;
   n: number;
   model: ModelName;
+}
+
+/** A forecast as the forecaster's output 1 carries it (and nats-in's forecaster operator). */
+export function forecastPayload(f: Forecast) {
+  return { time: isoUtc(f.timeMs), target_time: isoUtc(f.targetTimeMs), value: f.value, model: f.model };
+}
+
+/** A scored forecast as the forecaster's output 2 carries it. */
+export function accuracyPayload(a: AccuracyOutput) {
+  return {
+    time: isoUtc(a.targetTimeMs),
+    target_time: isoUtc(a.targetTimeMs),
+    forecast: a.forecast,
+    actual: a.actual,
+    error: a.error,
+    abs_error: a.absError,
+    mae: a.mae,
+    rmse: a.rmse,
+    skill: a.skill,
+    n: a.n,
+    model: a.model,
+  };
 }
 
 export type ObserveResult =

@@ -6,16 +6,19 @@
  * (docs/adr/0100-scale-out-engine.md). Everything is decided by event time in stream
  * order, never by the wall clock. Operators: the moving window (PartitionWindows), COV
  * resampling to fixed buckets (PartitionCovResampler, the cov-resampler's algorithm),
- * turbine-stats (partition-turbine-stats.ts) and the anomaly-flagger's stream mode
- * (partition-anomaly.ts).
+ * turbine-stats (partition-turbine-stats.ts), the anomaly-flagger's stream mode
+ * (partition-anomaly.ts) and the forecaster per key (partition-forecaster.ts).
  */
 import {
+  bucketAt,
   CovResampler,
   type Bucket,
   type CovResamplerState,
   type ResampleMethod,
   type ResampleSettings,
 } from './cov-resample';
+import type { ForecastSettings } from './forecast-stream';
+import { PartitionForecaster, type PartitionForecasterState } from './partition-forecaster';
 import {
   PartitionWindows,
   type PartitionWindowsOptions,
@@ -37,7 +40,8 @@ export interface PartitionOperator<R> {
   toJSON(): PartitionOperatorState;
 }
 
-export type OperatorKind = 'moving-window' | 'cov-resample' | 'turbine-stats' | 'anomaly-stream';
+export type OperatorKind =
+  'moving-window' | 'cov-resample' | 'turbine-stats' | 'anomaly-stream' | 'forecaster';
 
 /** One bucket of one key, as the cov-resampler emits it, with the position that closed it. */
 export interface PartitionBucketResult extends Bucket {
@@ -52,11 +56,18 @@ export interface PartitionCovState {
   timeZone: string;
   seq: number;
   keys: Record<string, CovResamplerState>;
+  /** Idle closing only: newest reading time of the partition, and the bucket start every key is closed up to. */
+  newestMs?: number;
+  watermarkMs?: number;
 }
 
 /** A moving-window state has no `operator` field: checkpoints written before operators restore as they are. */
 export type PartitionOperatorState =
-  PartitionWindowsState | PartitionCovState | PartitionTurbineStatsState | PartitionAnomalyState;
+  | PartitionWindowsState
+  | PartitionCovState
+  | PartitionTurbineStatsState
+  | PartitionAnomalyState
+  | PartitionForecasterState;
 
 export interface CovResampleOptions {
   bucketMs: number;
@@ -65,6 +76,8 @@ export interface CovResampleOptions {
   timeZone?: string;
   /** Keys held at most (0: unbounded). */
   maxKeys?: number;
+  /** Buckets of every key close once the partition's newest reading is this much past their end (0: never). */
+  idleMs?: number;
 }
 
 /**
@@ -73,12 +86,22 @@ export interface CovResampleOptions {
  * or after its end arrives; a reading for a bucket already emitted is refused. No bound on
  * readings from the future (it would read the wall clock and a replay could differ); the
  * resampler's span limit still refuses a reading absurdly far from its key's others.
+ *
+ * With `idleMs` > 0 a quiet meter's buckets close by the partition's event time, as in
+ * PartitionWindows: the watermark is the newest reading time of the partition − idle,
+ * floored to its bucket start; every key's buckets ending at or before it are emitted (the
+ * cov-resampler's own idle fallback, `closeLive`, with the watermark for the wall clock:
+ * LOCF or linear held flat, at most a day past the key's newest reading), and a reading
+ * stamped before it is refused. Decided in stream order only, so a replay gives the same.
  */
 export class PartitionCovResampler implements PartitionOperator<PartitionBucketResult> {
   private readonly keys = new Map<string, CovResampler>();
   private lastSeq = 0;
   private readonly settings: ResampleSettings;
   private readonly maxKeys: number;
+  private readonly idleMs: number;
+  private newestMs = -Infinity;
+  private watermarkMs = -Infinity;
 
   constructor(options: CovResampleOptions) {
     this.settings = {
@@ -92,6 +115,8 @@ export class PartitionCovResampler implements PartitionOperator<PartitionBucketR
     this.maxKeys = options.maxKeys ?? 0;
     if (!(Number.isInteger(this.maxKeys) && this.maxKeys >= 0))
       throw new Error(`maxKeys ${this.maxKeys} must be an integer ≥ 0`);
+    this.idleMs = options.idleMs ?? 0;
+    if (!(this.idleMs >= 0)) throw new Error(`idle ${this.idleMs} ms must be ≥ 0`);
   }
 
   get seq(): number {
@@ -102,12 +127,22 @@ export class PartitionCovResampler implements PartitionOperator<PartitionBucketR
     return this.keys.size;
   }
 
+  /** Buckets ending at or before it are closed for every key (-Infinity without idle closing). */
+  get watermark(): number {
+    return this.watermarkMs;
+  }
+
   skip(seq: number): void {
     if (seq > this.lastSeq) this.lastSeq = seq;
   }
 
   add(key: string, timeMs: number, value: number, seq: number): OperatorOutcome<PartitionBucketResult> {
     this.skip(seq);
+    if (timeMs < this.watermarkMs)
+      return {
+        ok: false,
+        reason: `reading at ${new Date(timeMs).toISOString()} of key "${key}" is before the partition's idle watermark (${new Date(this.watermarkMs).toISOString()}): its bucket was closed for every key`,
+      };
     let resampler = this.keys.get(key);
     if (!resampler) {
       if (this.maxKeys > 0 && this.keys.size >= this.maxKeys)
@@ -123,20 +158,41 @@ export class PartitionCovResampler implements PartitionOperator<PartitionBucketR
       if (resampler.newestTimeMs === undefined) this.keys.delete(key);
       return { ok: false, reason: `key "${key}": ${refusal.reason}` };
     }
-    return { ok: true, results: resampler.closeByData().map((b) => ({ key, ...b, seq })) };
+    const results = resampler.closeByData().map((b) => ({ key, ...b, seq }));
+    if (this.idleMs > 0 && timeMs > this.newestMs) {
+      this.newestMs = timeMs;
+      this.advanceWatermark(seq, results);
+    }
+    return { ok: true, results };
+  }
+
+  /** Runs only when the watermark crosses a bucket boundary: one pass over the keys per bucket of partition time. */
+  private advanceWatermark(seq: number, results: PartitionBucketResult[]): void {
+    const { bucketMs, timeZone } = this.settings;
+    const watermark = bucketAt(this.newestMs - this.idleMs, bucketMs, timeZone).startMs;
+    if (watermark <= this.watermarkMs) return;
+    this.watermarkMs = watermark;
+    for (const [key, resampler] of this.keys)
+      for (const b of resampler.closeLive(watermark)) results.push({ key, ...b, seq });
   }
 
   toJSON(): PartitionCovState {
     const keys: PartitionCovState['keys'] = {};
     for (const [key, r] of this.keys) keys[key] = r.toJSON();
     const { bucketMs, method, timeZone } = this.settings;
-    return { operator: 'cov-resample', bucketMs, method, timeZone, seq: this.lastSeq, keys };
+    const clocks = this.idleMs > 0 ? { newestMs: this.newestMs, watermarkMs: this.watermarkMs } : {};
+    return { operator: 'cov-resample', bucketMs, method, timeZone, seq: this.lastSeq, keys, ...clocks };
   }
 
-  static fromJSON(state: PartitionCovState, maxKeys = 0): PartitionCovResampler {
+  static fromJSON(state: PartitionCovState, maxKeys = 0, idleMs = 0): PartitionCovResampler {
     const { bucketMs, method, timeZone } = state;
-    const operator = new PartitionCovResampler({ bucketMs, method, timeZone, maxKeys });
+    const operator = new PartitionCovResampler({ bucketMs, method, timeZone, maxKeys, idleMs });
     operator.lastSeq = state.seq;
+    // JSON has no -Infinity: an absent or null clock is "none yet". Idle closing turned off drops them.
+    if (idleMs > 0) {
+      operator.newestMs = state.newestMs ?? -Infinity;
+      operator.watermarkMs = state.watermarkMs ?? -Infinity;
+    }
     for (const [key, s] of Object.entries(state.keys))
       operator.keys.set(key, new CovResampler(operator.settings, s));
     return operator;
@@ -162,18 +218,21 @@ export interface OperatorSettings extends PartitionWindowsOptions {
   sigmas?: number;
   windowSize?: number;
   minCount?: number;
+  /** forecaster: the forecaster node's model settings (timeZone is retrainAt's zone). */
+  forecast?: ForecastSettings;
 }
 
 export type AnyPartitionOperator =
   | { kind: 'moving-window'; operator: PartitionWindows }
   | { kind: 'cov-resample'; operator: PartitionCovResampler }
   | { kind: 'turbine-stats'; operator: PartitionTurbineStats }
-  | { kind: 'anomaly-stream'; operator: PartitionAnomalyStream };
+  | { kind: 'anomaly-stream'; operator: PartitionAnomalyStream }
+  | { kind: 'forecaster'; operator: PartitionForecaster };
 
 export const DEFAULT_BUCKET_MS = 1_800_000;
 
 function isCovState(state: PartitionOperatorState): state is PartitionCovState {
-  return (state as PartitionCovState).operator === 'cov-resample';
+  return 'operator' in state && state.operator === 'cov-resample';
 }
 
 function isWindowsState(state: PartitionOperatorState): state is PartitionWindowsState {
@@ -238,12 +297,21 @@ export function createPartitionOperator(
     return { kind: 'turbine-stats', operator: createTurbineStats(settings, state) };
   if (settings.operator === 'anomaly-stream')
     return { kind: 'anomaly-stream', operator: createAnomalyStream(settings, state) };
+  if (settings.operator === 'forecaster') {
+    if (!settings.forecast) throw new Error('operator forecaster needs the forecaster settings');
+    const saved = state && 'operator' in state && state.operator === 'forecaster' ? state : undefined;
+    return {
+      kind: 'forecaster',
+      operator: PartitionForecaster.restore(settings.forecast, settings.maxKeys ?? 0, saved),
+    };
+  }
   if (settings.operator === 'cov-resample') {
     const options: CovResampleOptions = {
       bucketMs: settings.bucketMs ?? DEFAULT_BUCKET_MS,
       method: settings.method ?? 'locf',
       timeZone: settings.timeZone ?? 'UTC',
       maxKeys: settings.maxKeys,
+      idleMs: settings.idleMs,
     };
     const same =
       state !== undefined &&
@@ -254,7 +322,7 @@ export function createPartitionOperator(
     return {
       kind: 'cov-resample',
       operator: same
-        ? PartitionCovResampler.fromJSON(state, options.maxKeys)
+        ? PartitionCovResampler.fromJSON(state, options.maxKeys, options.idleMs)
         : new PartitionCovResampler(options),
     };
   }

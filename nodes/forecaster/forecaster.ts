@@ -1,8 +1,8 @@
-import { assertTimeZone } from '../core/time-zone';
 import { isoUtc, toEpochMs } from '../core/timestamp';
-import { MODEL_NAMES, minHistoryOf, type ModelName } from '../core/forecast-models';
-import { parseClockTime } from '../core/forecast-schedule';
+import type { ModelName } from '../core/forecast-models';
 import {
+  accuracyPayload,
+  forecastPayload,
   ForecastStream,
   type ForecastSettings,
   type ForecastStreamState,
@@ -18,18 +18,9 @@ import { DEFAULT_MAX_KEYS, KEY_CAP_WARNING, LruMap } from '../core/lru-keys';
 import { settingsOrFail } from '../shared/config-failure';
 import { onInput, registerNode } from '../shared/node-handler';
 import { FORECASTER_MIGRATIONS } from './migrations';
+import { parseForecastConfig, type ForecastConfig } from './forecast-config';
 
-interface ForecasterConfig extends NodeDef {
-  model?: string;
-  stepSeconds?: string | number;
-  season?: string | number;
-  historySteps?: string | number;
-  lags?: string | number[];
-  alphas?: string | number[];
-  accuracyWindow?: string | number;
-  retrainAt?: string;
-  timezone?: string;
-  latenessSeconds?: string | number;
+interface ForecasterConfig extends NodeDef, ForecastConfig {
   idleSeconds?: string | number;
   maxFutureSeconds?: string | number;
   property?: string;
@@ -57,58 +48,13 @@ const SHORT: Record<ModelName, string> = {
   ridge: 'ridge',
 };
 
-/** "0,1, 2" or [0,1,2] → numbers; throws naming the setting. */
-function numberList(raw: unknown, name: string, fallback: number[]): number[] {
-  if (raw === undefined || raw === null || raw === '') return fallback;
-  const items = Array.isArray(raw)
-    ? raw
-    : String(raw)
-        .split(/[\s,;]+/)
-        .filter((s) => s !== '');
-  return items.map((item) => configNumber(item, name, NaN));
-}
-
 function accuracyMsg(key: string, accuracy: AccuracyOutput): Msg {
-  return {
-    topic: key,
-    payload: {
-      time: isoUtc(accuracy.targetTimeMs),
-      target_time: isoUtc(accuracy.targetTimeMs),
-      forecast: accuracy.forecast,
-      actual: accuracy.actual,
-      error: accuracy.error,
-      abs_error: accuracy.absError,
-      mae: accuracy.mae,
-      rmse: accuracy.rmse,
-      skill: accuracy.skill,
-      n: accuracy.n,
-      model: accuracy.model,
-    },
-  } as Msg;
+  return { topic: key, payload: accuracyPayload(accuracy) } as Msg;
 }
 
 function parseSettings(config: ForecasterConfig): Settings {
-  const model = (config.model || 'holt-winters') as ModelName;
-  if (!MODEL_NAMES.includes(model))
-    throw new Error(`model "${model}" must be one of ${MODEL_NAMES.join(', ')}`);
-  const timezone = (config.timezone || 'UTC').trim();
-  assertTimeZone(timezone);
-  const s: Settings = {
-    model,
-    stepMs: configNumber(config.stepSeconds, 'stepSeconds', 3600, { min: 0.001 }) * 1000,
-    season: configNumber(config.season, 'season', 24, { min: 1, integer: true }),
-    historySteps: configNumber(config.historySteps, 'historySteps', 120, { min: 1, max: 1e6, integer: true }),
-    lags: numberList(config.lags, 'lags', [0, 1, 2, 23, 24]),
-    alphas: numberList(config.alphas, 'alphas', [0.3, 0.1]),
-    ridgeLambda: 1e-4,
-    accuracyWindow: configNumber(config.accuracyWindow, 'accuracyWindow', 168, {
-      min: 1,
-      max: 1e6,
-      integer: true,
-    }),
-    retrainAt: parseClockTime(config.retrainAt ?? '00:15'),
-    timeZone: timezone,
-    latenessMs: configNumber(config.latenessSeconds, 'latenessSeconds', 0, { min: 0 }) * 1000,
+  return {
+    ...parseForecastConfig(config),
     idleMs: configNumber(config.idleSeconds, 'idleSeconds', 300, { min: 1 }) * 1000,
     maxFutureMs: configNumber(config.maxFutureSeconds, 'maxFutureSeconds', 300, { min: 0 }) * 1000,
     property: config.property || 'payload',
@@ -116,14 +62,6 @@ function parseSettings(config: ForecasterConfig): Settings {
     keyProperty: config.keyProperty ?? 'topic',
     maxKeys: configNumber(config.maxKeys, 'maxKeys', DEFAULT_MAX_KEYS, { min: 1, integer: true }),
   };
-  const needed = minHistoryOf(model, s);
-  if (s.historySteps < needed) {
-    throw new Error(
-      `historySteps ${s.historySteps} is less than ${model} needs (${needed} steps); raise historySteps` +
-        (model === 'ridge' ? ' or use smaller lags' : ' or lower season'),
-    );
-  }
-  return s;
 }
 
 export = (RED: NodeAPI) => {
@@ -185,12 +123,7 @@ export = (RED: NodeAPI) => {
         const { forecast, accuracy, filled } = result;
         forecasts.push({
           topic: key,
-          payload: {
-            time: isoUtc(forecast.timeMs),
-            target_time: isoUtc(forecast.targetTimeMs),
-            value: forecast.value,
-            model: forecast.model,
-          },
+          payload: forecastPayload(forecast),
           filled,
         } as Msg);
         if (accuracy) accuracies.push(accuracyMsg(key, accuracy));

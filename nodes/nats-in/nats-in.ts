@@ -4,8 +4,8 @@
  * position it covers and emits (1) every sample and (2) per `<stream>/<key>` every 5-minute
  * window (or as configured) or, with operator cov-resample, every half-hour bucket of the
  * COV readings (as the cov-resampler emits them), with turbine-stats every turbine-day, with
- * anomaly-stream every scored value (as those nodes emit them), decided by event time
- * (docs/scale-out.md).
+ * anomaly-stream every scored value, or with forecaster every forecast and its accuracy (as
+ * those nodes emit them), decided by event time (docs/scale-out.md).
  */
 import { hostname } from 'node:os';
 import { bucketPayload, type ResampleMethod } from '../core/cov-resample';
@@ -29,8 +29,11 @@ import type { StreamSample } from './stream-sample';
 import { WorkerGroup, type WorkerGroupSettings } from './worker-group';
 import { registerNode } from '../shared/node-handler';
 import { NATS_IN_MIGRATIONS } from './migrations';
+import { parseForecastConfig, type ForecastConfig } from '../forecaster/forecast-config';
+import { accuracyPayload, forecastPayload } from '../core/forecast-stream';
+import type { PartitionForecastResult } from '../core/partition-forecaster';
 
-interface NatsInConfig extends NodeDef {
+interface NatsInConfig extends NodeDef, ForecastConfig {
   connection?: string;
   group?: string;
   workerId?: string;
@@ -56,7 +59,13 @@ interface NatsInConfig extends NodeDef {
   minCount?: string | number;
 }
 
-const OPERATORS: OperatorKind[] = ['moving-window', 'cov-resample', 'turbine-stats', 'anomaly-stream'];
+const OPERATORS: OperatorKind[] = [
+  'moving-window',
+  'cov-resample',
+  'turbine-stats',
+  'anomaly-stream',
+  'forecaster',
+];
 
 function optionalNumber(raw: unknown, name: string): number | undefined {
   return raw === undefined || raw === null || String(raw).trim() === ''
@@ -98,7 +107,8 @@ function parseOperator(config: NatsInConfig) {
   const timeZone = config.timezone || 'UTC';
   assertTimeZone(timeZone);
   const bucketMs = configNumber(config.bucketSeconds, 'bucketSeconds', 1800, { min: 1 }) * 1000;
-  return { operator, bucketMs, method, timeZone, ...parseNodeOperator(config, operator) };
+  const forecast = operator === 'forecaster' ? parseForecastConfig(config) : undefined;
+  return { operator, bucketMs, method, timeZone, forecast, ...parseNodeOperator(config, operator) };
 }
 
 function parseSettings(config: NatsInConfig): WorkerGroupSettings & { replicas: number } {
@@ -199,6 +209,13 @@ function anomalyMsg(partition: number, r: PartitionAnomalyResult): Msg {
   } as Msg;
 }
 
+/** Shaped as the forecaster's output 1 (`result: 'forecast'`) or output 2 (`result: 'accuracy'`). */
+function forecastMsg(partition: number, r: PartitionForecastResult): Msg {
+  const from = { ...stream(r.key), partition, seq: r.seq, result: r.kind };
+  if (r.kind === 'accuracy') return { ...from, payload: accuracyPayload(r.accuracy) } as Msg;
+  return { ...from, payload: forecastPayload(r.forecast), filled: r.filled } as Msg;
+}
+
 export = (RED: NodeAPI) => {
   function NatsInNode(this: Node, config: NatsInConfig) {
     RED.nodes.createNode(this, config);
@@ -234,6 +251,8 @@ export = (RED: NodeAPI) => {
         this.send([null, results.map((r) => turbineMsg(p, r))]),
       anomalies: (p: number, results: PartitionAnomalyResult[]) =>
         this.send([null, results.map((r) => anomalyMsg(p, r))]),
+      forecasts: (p: number, results: PartitionForecastResult[]) =>
+        this.send([null, results.map((r) => forecastMsg(p, r))]),
       bad: (p: number, seq: number, subject: string, reason: string) => {
         badCount++;
         this.error(`partition ${p} seq ${seq} (${subject}): ${reason}; skipped`, {

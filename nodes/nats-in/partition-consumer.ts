@@ -14,6 +14,7 @@ import {
   type PartitionBucketResult,
   type PartitionOperatorState,
 } from '../core/partition-operator';
+import type { PartitionForecastResult } from '../core/partition-forecaster';
 import type { PartitionWindowResult } from '../core/partition-windows';
 import type { PartitionTurbineResult } from '../core/partition-turbine-stats';
 import type { PartitionAnomalyResult } from '../core/partition-anomaly';
@@ -32,6 +33,8 @@ export interface PartitionOutput {
   turbineStats?(partition: number, results: PartitionTurbineResult[]): void;
   /** Scored values of the anomaly-stream operator. */
   anomalies?(partition: number, results: PartitionAnomalyResult[]): void;
+  /** Forecasts and scored forecasts of the forecaster operator. */
+  forecasts?(partition: number, results: PartitionForecastResult[]): void;
   bad(partition: number, seq: number, subject: string, reason: string): void;
   /** The checkpoint could not be written: another worker holds the partition now. */
   lost(partition: number, err: Error): void;
@@ -192,7 +195,11 @@ export class PartitionConsumer {
 
   private fold(key: string, sample: StreamSample, seq: number, subject: string): void {
     const { partition, output } = this;
-    if (this.operator.kind === 'cov-resample') {
+    if (this.operator.kind === 'forecaster') {
+      const added = this.operator.operator.add(key, sample.timeMs, sample.value, seq);
+      if (!added.ok) output.bad(partition, seq, subject, added.reason);
+      else if (added.results.length > 0) output.forecasts?.(partition, added.results);
+    } else if (this.operator.kind === 'cov-resample') {
       const added = this.operator.operator.add(key, sample.timeMs, sample.value, seq);
       if (!added.ok) output.bad(partition, seq, subject, added.reason);
       else if (added.results.length > 0) output.buckets?.(partition, added.results);

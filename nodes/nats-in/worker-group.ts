@@ -9,6 +9,7 @@
 import type { JetStreamClient, KV } from 'nats';
 import type { OperatorKind, OperatorSettings } from '../core/partition-operator';
 import type { ResampleMethod } from '../core/cov-resample';
+import type { ForecastSettings } from '../core/forecast-stream';
 import { leaseIsFree, planLeases, type Lease, type LeaseView } from '../core/partition-leases';
 import type { Buckets } from '../nats-connection/nats-streams';
 import { CheckpointStore, isWrongRevision } from './checkpoint-store';
@@ -30,6 +31,8 @@ export interface WorkerGroupSettings extends OperatorSettings {
   bucketMs?: number;
   method?: ResampleMethod;
   timeZone?: string;
+  /** forecaster: the forecaster node's model settings. */
+  forecast?: ForecastSettings;
   leaseMs: number;
   checkpointMs: number;
   /** Checkpoints larger than this go to the object store bucket (default 1 MiB). */

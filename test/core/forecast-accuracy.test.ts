@@ -102,4 +102,27 @@ describe('rolling forecast accuracy', () => {
   it('rejects a window below 1', () => {
     assert.throws(() => new RollingAccuracy(0), /window 0/);
   });
+  it('restored at any point, reports the same numbers bit for bit as the uninterrupted one (nats-in replays)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: -999, max: 999 }), fc.integer({ min: -999, max: 999 })), {
+          minLength: 1,
+          maxLength: 40,
+        }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.nat(40),
+        (pairs, window, cutAt) => {
+          const cut = Math.min(cutAt, pairs.length);
+          const uninterrupted = new RollingAccuracy(window);
+          let restored = new RollingAccuracy(window);
+          pairs.forEach(([f, p], i) => {
+            if (i === cut) restored = RollingAccuracy.fromJSON(JSON.parse(JSON.stringify(restored.toJSON())));
+            const actual = (i % 7) / 3;
+            assert.deepEqual(restored.add(f / 7, actual, p / 11), uninterrupted.add(f / 7, actual, p / 11));
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });

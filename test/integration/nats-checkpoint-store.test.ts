@@ -4,11 +4,14 @@
  * position; reads restore it; a replaced state's object is deleted; a stale revision
  * writes nothing, neither the pointer nor a leftover object. With the cov-resample operator,
  * a worker taking over a partition from its checkpoint gives exactly the half-hour buckets of
- * one uninterrupted CovResampler per meter.
+ * one uninterrupted CovResampler per meter; with the forecaster operator, exactly the forecasts
+ * and accuracy of one uninterrupted ForecastStream per sensor.
  */
 import assert from 'node:assert/strict';
 import type { ObjectStore } from 'nats';
 import { CovResampler } from '../../nodes/core/cov-resample';
+import { ForecastStream, type ForecastSettings } from '../../nodes/core/forecast-stream';
+import type { PartitionForecastResult } from '../../nodes/core/partition-forecaster';
 import type { PartitionBucketResult, PartitionOperatorState } from '../../nodes/core/partition-operator';
 import { PartitionWindows, type PartitionWindowResult } from '../../nodes/core/partition-windows';
 import { openBuckets, type Buckets } from '../../nodes/nats-connection/nats-streams';
@@ -139,6 +142,74 @@ function startCovGroup(
     {
       windows: () => assert.fail('the cov-resample operator emits buckets, not windows'),
       buckets: (_p, results) => into.push(...results.filter((b) => b.key.startsWith('meter/'))),
+    },
+  );
+}
+
+/** Forecasts: hourly samples of 10 sensors over 3 days, ridge on 24 h of history, refitted at 00:15 of the data. */
+const SENSORS = 10;
+const HOURS = 72;
+const H = 3_600_000;
+const FORECAST: ForecastSettings = {
+  model: 'ridge',
+  stepMs: H,
+  season: 24,
+  historySteps: 24,
+  lags: [0, 1, 2],
+  alphas: [0.5],
+  ridgeLambda: 1e-4,
+  accuracyWindow: 12,
+  retrainAt: { hour: 0, minute: 15 },
+  timeZone: 'UTC',
+  latenessMs: 0,
+};
+const sensorValue = (s: number, i: number) =>
+  10 + s + 4 * Math.sin((2 * Math.PI * (i + s)) / 24) + ((i * 7) % 5) / 10;
+const forecastId = (r: PartitionForecastResult) =>
+  `${r.key}@${r.kind}@${r.kind === 'forecast' ? r.forecast.timeMs : r.accuracy.targetTimeMs}`;
+
+function referenceForecasts(): Map<string, PartitionForecastResult> {
+  const out = new Map<string, PartitionForecastResult>();
+  for (let s = 0; s < SENSORS; s++) {
+    const key = `temp/s${s}`;
+    const stream = new ForecastStream(FORECAST);
+    for (let i = 0; i < HOURS; i++)
+      for (const o of stream.add(T0 + i * H, sensorValue(s, i))) {
+        assert.equal(o.kind, 'forecast');
+        if (o.kind !== 'forecast') continue;
+        const forecast: PartitionForecastResult = {
+          key,
+          seq: 0,
+          kind: 'forecast',
+          forecast: o.forecast,
+          filled: 0,
+        };
+        out.set(forecastId(forecast), forecast);
+        if (!o.accuracy) continue;
+        const accuracy: PartitionForecastResult = { key, seq: 0, kind: 'accuracy', accuracy: o.accuracy };
+        out.set(forecastId(accuracy), accuracy);
+      }
+  }
+  return out;
+}
+
+function startForecastGroup(
+  cluster: TestNatsCluster,
+  buckets: Buckets,
+  workerId: string,
+  into: PartitionForecastResult[],
+  bad: string[],
+) {
+  return startWorker(
+    cluster,
+    buckets,
+    { group: 'fc', workerId, operator: 'forecaster', forecast: FORECAST },
+    {
+      windows: () => assert.fail('the forecaster operator emits forecasts, not windows'),
+      forecasts: (_p, results) => into.push(...results.filter((r) => r.key.startsWith('temp/'))),
+      // The group reads the whole stream: the other tests' 1-second samples are old steps here.
+      bad: (_p, _seq, subject, reason) =>
+        subject.includes('.temp.') ? bad.push(`${subject}: ${reason}`) : 0,
     },
   );
 }
@@ -296,6 +367,74 @@ describe('nats-in checkpoints over the KV limit (object store, real nats-server)
         // The closing reading's position differs between the stream and the reference.
         assert.deepEqual({ ...r, seq: 0 }, expected.get(bucketId(r)), bucketId(r));
       }
+    } finally {
+      await b.close();
+    }
+  });
+  it('forecaster: a worker taking over a partition from its checkpoint gives exactly the forecasts of one uninterrupted run', async () => {
+    const js = cluster.client.jetstream();
+    const publish = async (from: number, to: number) => {
+      for (let i = from; i < to; i++)
+        for (let s = 0; s < SENSORS; s++)
+          await js.publish(
+            `gridflow.in.temp.s${s}`,
+            JSON.stringify({ time: T0 + i * H, value: sensorValue(s, i) }),
+          );
+    };
+    const expected = referenceForecasts();
+    const forecastsOf = (results: PartitionForecastResult[]) => new Set(results.map(forecastId)).size;
+    const bad: string[] = [];
+    const fromA: PartitionForecastResult[] = [];
+    const a = startForecastGroup(cluster, buckets, 'fc-a', fromA, bad);
+    await publish(0, HOURS / 2);
+    const firstHalf = [...expected.values()].filter((r) =>
+      r.kind === 'forecast'
+        ? r.forecast.timeMs < T0 + (HOURS / 2) * H
+        : r.accuracy.targetTimeMs < T0 + (HOURS / 2) * H,
+    ).length;
+    await eventually('worker a forecast the first half', 30_000, async () =>
+      forecastsOf(fromA) >= firstHalf ? true : undefined,
+    );
+    const checkpointedSensors = async () => {
+      const sensors = new Set<string>();
+      for (let p = 0; p < 8; p++) {
+        const state = (await buckets.checkpoints.get(`fc.p${p}`))?.json<PartitionOperatorState>();
+        if (state && 'operator' in state && state.operator === 'forecaster')
+          for (const key of Object.keys(state.keys)) if (key.startsWith('temp/')) sensors.add(key);
+      }
+      return sensors.size;
+    };
+    await eventually('every sensor in a forecaster checkpoint', 30_000, async () =>
+      (await checkpointedSensors()) === SENSORS ? true : undefined,
+    );
+    await a.close();
+
+    const fromB: PartitionForecastResult[] = [];
+    const b = startForecastGroup(cluster, buckets, 'fc-b', fromB, bad);
+    try {
+      await publish(HOURS / 2, HOURS / 2 + 1);
+      // A sample for a step already taken: refused with its reason, and the partition goes on.
+      await js.publish('gridflow.in.temp.s0', JSON.stringify({ time: T0 + 3 * H, value: 99 }));
+      await publish(HOURS / 2 + 1, HOURS);
+      await eventually('every forecast emitted', 30_000, async () =>
+        forecastsOf([...fromA, ...fromB]) >= expected.size ? true : undefined,
+      );
+      assert.ok(fromB.length > 0 && forecastsOf(fromB) < expected.size, 'b replayed from the checkpoints');
+      assert.deepEqual(bad, [
+        'gridflow.part.' +
+          bad[0]?.split('.')[2] +
+          '.temp.s0: key "temp/s0": sample at 2026-01-05T03:00:00.000Z is for the step at 2026-01-05T03:00:00.000Z, not after the key\'s last step (2026-01-06T12:00:00.000Z)',
+      ]);
+      const models = new Set(
+        [...expected.values()].map((r) => (r.kind === 'forecast' ? r.forecast.model : '')),
+      );
+      assert.ok(
+        models.has('ridge') && models.has('persistence'),
+        'warm-up with persistence, then the fitted model',
+      );
+      for (const r of [...fromA, ...fromB])
+        // The position that made it differs between the stream and the reference.
+        assert.deepEqual({ ...r, seq: 0 }, expected.get(forecastId(r)), forecastId(r));
     } finally {
       await b.close();
     }

@@ -193,6 +193,10 @@ describe('scale-out on NATS JetStream (3 servers, 2 workers, InfluxDB)', functio
     });
     subscriber.on('message', (topic, payload) => received.push({ topic, payload: payload.toString() }));
     await subscriber.subscribeAsync('gridflow/out/#', { qos: 0 });
+    // The first MQTT client made the server create its session streams: R3, so a server
+    // stop leaves them a quorum and MQTT clients can reconnect (docs/scale-out.md).
+    const jsm = await cluster.client.jetstreamManager();
+    assert.equal((await jsm.streams.info('$MQTT_sess')).config.num_replicas, 3);
   });
 
   afterEach(function () {
