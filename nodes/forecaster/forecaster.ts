@@ -18,7 +18,7 @@ import { DEFAULT_MAX_KEYS, KEY_CAP_WARNING, LruMap } from '../core/lru-keys';
 import { settingsOrFail } from '../shared/config-failure';
 import { onInput, registerNode } from '../shared/node-handler';
 import { FORECASTER_MIGRATIONS } from './migrations';
-import { parseForecastConfig, type ForecastConfig } from './forecast-config';
+import { parseForecastConfig, type ForecastConfig } from '../shared/forecast-config';
 
 interface ForecasterConfig extends NodeDef, ForecastConfig {
   idleSeconds?: string | number;

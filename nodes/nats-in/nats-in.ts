@@ -29,7 +29,7 @@ import type { StreamSample } from './stream-sample';
 import { WorkerGroup, type WorkerGroupSettings } from './worker-group';
 import { registerNode } from '../shared/node-handler';
 import { NATS_IN_MIGRATIONS } from './migrations';
-import { parseForecastConfig, type ForecastConfig } from '../forecaster/forecast-config';
+import { parseForecastConfig, type ForecastConfig } from '../shared/forecast-config';
 import { accuracyPayload, forecastPayload } from '../core/forecast-stream';
 import type { PartitionForecastResult } from '../core/partition-forecaster';
 

@@ -7,7 +7,7 @@ import helper from 'node-red-node-test-helper';
 import forecasterNode from '../../nodes/forecaster/forecaster';
 import { accuracyPayload, forecastPayload } from '../../nodes/core/forecast-stream';
 import { PartitionForecaster } from '../../nodes/core/partition-forecaster';
-import { parseForecastConfig } from '../../nodes/forecaster/forecast-config';
+import { parseForecastConfig } from '../../nodes/shared/forecast-config';
 
 helper.init(require.resolve('node-red'));
 

@@ -7,7 +7,7 @@ import { MODEL_NAMES, minHistoryOf, type ModelName } from '../core/forecast-mode
 import { parseClockTime } from '../core/forecast-schedule';
 import type { ForecastSettings } from '../core/forecast-stream';
 import { assertTimeZone } from '../core/time-zone';
-import { configNumber } from '../shared/config-number';
+import { configNumber } from './config-number';
 
 export interface ForecastConfig {
   model?: string;
