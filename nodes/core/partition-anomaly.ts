@@ -13,7 +13,7 @@
  * with padding that puts the flip in the same place (see `paddedWindow`).
  */
 import { StreamAnomalyDetector, type StreamAnomalyState, type ZScore } from './fleet-anomaly';
-import { PartitionKeys } from './partition-keys';
+import { PartitionKeys, unusableSample } from './partition-keys';
 import type { OperatorOutcome, PartitionOperator } from './partition-operator';
 
 export interface AnomalyStreamOptions {
@@ -89,11 +89,8 @@ export class PartitionAnomalyStream
 
   add(key: string, timeMs: number, value: number, seq: number): OperatorOutcome<PartitionAnomalyResult> {
     this.skip(seq);
-    if (key === '' || !Number.isFinite(timeMs) || !Number.isFinite(value))
-      return {
-        ok: false,
-        reason: `sample needs a key, a time and a finite number (key "${key}", time ${timeMs}, value ${value})`,
-      };
+    const unusable = unusableSample(key, timeMs, value);
+    if (unusable !== undefined) return { ok: false, reason: unusable };
     const clock = this.getOrCreate(key, () => ({ newestMs: -Infinity, added: 0 }));
     if (typeof clock === 'string') return { ok: false, reason: clock };
     if (timeMs < clock.newestMs)

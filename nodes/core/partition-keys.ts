@@ -43,3 +43,9 @@ export class PartitionKeys<V extends object> {
     return created;
   }
 }
+
+/** Why a sample cannot be folded in (no key, no time or not a finite number), or undefined. */
+export function unusableSample(key: string, timeMs: number, value: number): string | undefined {
+  if (key !== '' && Number.isFinite(timeMs) && Number.isFinite(value)) return undefined;
+  return `sample needs a key, a time and a finite number (key "${key}", time ${timeMs}, value ${value})`;
+}

@@ -14,7 +14,7 @@
  * the original run. A key holds only its open period's readings (a closed period leaves
  * its last good reading, the anchor of linear imputation).
  */
-import { PartitionKeys } from './partition-keys';
+import { PartitionKeys, unusableSample } from './partition-keys';
 import type { OperatorOutcome, PartitionOperator } from './partition-operator';
 import { type CleaningOptions, type ImputeMethod } from './turbine-cleaning';
 import {
@@ -121,11 +121,8 @@ export class PartitionTurbineStats
 
   add(key: string, timeMs: number, value: number, seq: number): OperatorOutcome<PartitionTurbineResult> {
     this.skip(seq);
-    if (key === '' || !Number.isFinite(timeMs) || !Number.isFinite(value))
-      return {
-        ok: false,
-        reason: `sample needs a key, a time and a finite number (key "${key}", time ${timeMs}, value ${value})`,
-      };
+    const unusable = unusableSample(key, timeMs, value);
+    if (unusable !== undefined) return { ok: false, reason: unusable };
     const at = new Date(timeMs).toISOString();
     const { end } = this.calendar.bounds(timeMs);
     if (end <= this.watermarkMs)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { PartitionKeys } from '../../nodes/core/partition-keys';
+import { PartitionKeys, unusableSample } from '../../nodes/core/partition-keys';
 
 /** The bookkeeping as an operator sees it: getOrCreate is the operators' own (protected). */
 class CountingKeys extends PartitionKeys<{ count: number }> {
@@ -70,5 +70,17 @@ describe('core PartitionKeys: the partition operators’ shared bookkeeping', ()
         },
       ),
     );
+  });
+});
+
+describe('core unusableSample', () => {
+  it('says why a sample with no key, no time or a non-finite value cannot be folded in', () => {
+    assert.equal(unusableSample('w/t1', 1, 2), undefined);
+    assert.equal(
+      unusableSample('', 1, 2),
+      'sample needs a key, a time and a finite number (key "", time 1, value 2)',
+    );
+    assert.match(unusableSample('w/t1', NaN, 2) ?? '', /time NaN/);
+    assert.match(unusableSample('w/t1', 1, Infinity) ?? '', /value Infinity/);
   });
 });
