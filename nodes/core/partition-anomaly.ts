@@ -13,6 +13,7 @@
  * with padding that puts the flip in the same place (see `paddedWindow`).
  */
 import { StreamAnomalyDetector, type StreamAnomalyState, type ZScore } from './fleet-anomaly';
+import { PartitionKeys, unusableSample } from './partition-keys';
 import type { OperatorOutcome, PartitionOperator } from './partition-operator';
 
 export interface AnomalyStreamOptions {
@@ -70,53 +71,28 @@ function paddedWindow(values: number[], added: number, length: number): number[]
   return [...padding, ...values];
 }
 
-export class PartitionAnomalyStream implements PartitionOperator<PartitionAnomalyResult> {
+export class PartitionAnomalyStream
+  extends PartitionKeys<KeyClock>
+  implements PartitionOperator<PartitionAnomalyResult>
+{
   private detector: StreamAnomalyDetector;
-  private readonly clocks = new Map<string, KeyClock>();
-  private lastSeq = 0;
-  private readonly maxKeys: number;
 
   constructor(readonly options: AnomalyStreamOptions) {
+    super(options.maxKeys);
     const { sigmas, windowSize, minCount } = options;
     if (!(Number.isInteger(windowSize) && windowSize >= 2))
       throw new Error(`windowSize ${windowSize} must be an integer ≥ 2`);
     if (!(Number.isInteger(minCount) && minCount >= 2))
       throw new Error(`minCount ${minCount} must be an integer ≥ 2`);
-    this.maxKeys = options.maxKeys ?? 0;
-    if (!(Number.isInteger(this.maxKeys) && this.maxKeys >= 0))
-      throw new Error(`maxKeys ${this.maxKeys} must be an integer ≥ 0`);
     this.detector = new StreamAnomalyDetector(sigmas, windowSize, minCount);
-  }
-
-  get seq(): number {
-    return this.lastSeq;
-  }
-
-  get keyCount(): number {
-    return this.clocks.size;
-  }
-
-  skip(seq: number): void {
-    if (seq > this.lastSeq) this.lastSeq = seq;
   }
 
   add(key: string, timeMs: number, value: number, seq: number): OperatorOutcome<PartitionAnomalyResult> {
     this.skip(seq);
-    if (key === '' || !Number.isFinite(timeMs) || !Number.isFinite(value))
-      return {
-        ok: false,
-        reason: `sample needs a key, a time and a finite number (key "${key}", time ${timeMs}, value ${value})`,
-      };
-    let clock = this.clocks.get(key);
-    if (!clock) {
-      if (this.maxKeys > 0 && this.clocks.size >= this.maxKeys)
-        return {
-          ok: false,
-          reason: `the partition holds ${this.maxKeys} keys (maxKeys): new key "${key}" refused`,
-        };
-      clock = { newestMs: -Infinity, added: 0 };
-      this.clocks.set(key, clock);
-    }
+    const unusable = unusableSample(key, timeMs, value);
+    if (unusable !== undefined) return { ok: false, reason: unusable };
+    const clock = this.getOrCreate(key, () => ({ newestMs: -Infinity, added: 0 }));
+    if (typeof clock === 'string') return { ok: false, reason: clock };
     if (timeMs < clock.newestMs)
       return {
         ok: false,
@@ -131,7 +107,7 @@ export class PartitionAnomalyStream implements PartitionOperator<PartitionAnomal
   toJSON(): PartitionAnomalyState {
     const windows = this.detector.toJSON();
     const keys: PartitionAnomalyState['keys'] = {};
-    for (const [key, clock] of this.clocks)
+    for (const [key, clock] of this.keys)
       keys[key] = { newestMs: clock.newestMs, added: clock.added, values: windows[key]?.values ?? [] };
     const { sigmas, windowSize, minCount } = this.options;
     return { operator: 'anomaly-stream', sigmas, windowSize, minCount, seq: this.lastSeq, keys };
@@ -143,7 +119,7 @@ export class PartitionAnomalyStream implements PartitionOperator<PartitionAnomal
     operator.lastSeq = state.seq;
     const windows: StreamAnomalyState = {};
     for (const [key, s] of Object.entries(state.keys)) {
-      operator.clocks.set(key, { newestMs: s.newestMs, added: s.added });
+      operator.keys.set(key, { newestMs: s.newestMs, added: s.added });
       if (s.values.length === 0) continue;
       const values = paddedWindow(s.values, s.added, windowSize);
       // Count windows take a time; the detector only orders by it.

@@ -15,6 +15,7 @@ import {
   type ForecastSettings,
   type ForecastStreamState,
 } from './forecast-stream';
+import { PartitionKeys } from './partition-keys';
 import type { OperatorOutcome, PartitionOperator } from './partition-operator';
 
 /** A forecast (the forecaster's output 1) or a scored one (its output 2), with the position that made it. */
@@ -39,48 +40,25 @@ export function forecastSettingsKey(s: ForecastSettings): string {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export class PartitionForecaster implements PartitionOperator<PartitionForecastResult> {
-  private readonly keys = new Map<string, ForecastStream>();
-  private lastSeq = 0;
+export class PartitionForecaster
+  extends PartitionKeys<ForecastStream>
+  implements PartitionOperator<PartitionForecastResult>
+{
   private readonly settings: ForecastSettings;
 
-  constructor(
-    settings: ForecastSettings,
-    private readonly maxKeys = 0,
-  ) {
+  constructor(settings: ForecastSettings, maxKeys = 0) {
+    super(maxKeys);
     // No wall clock in a partition: the future bound is never consulted (admit is not called).
     this.settings = { ...settings, maxFutureMs: Infinity };
-    if (!(Number.isInteger(maxKeys) && maxKeys >= 0))
-      throw new Error(`maxKeys ${maxKeys} must be an integer ≥ 0`);
     new ForecastStream(this.settings); // throws now for settings the model refuses
-  }
-
-  get seq(): number {
-    return this.lastSeq;
-  }
-
-  get keyCount(): number {
-    return this.keys.size;
-  }
-
-  skip(seq: number): void {
-    if (seq > this.lastSeq) this.lastSeq = seq;
   }
 
   add(key: string, timeMs: number, value: number, seq: number): OperatorOutcome<PartitionForecastResult> {
     this.skip(seq);
     if (!Number.isFinite(timeMs) || !Number.isFinite(value))
       return { ok: false, reason: `key "${key}": time ${timeMs} and value ${value} must be finite numbers` };
-    let stream = this.keys.get(key);
-    if (!stream) {
-      if (this.maxKeys > 0 && this.keys.size >= this.maxKeys)
-        return {
-          ok: false,
-          reason: `the partition holds ${this.maxKeys} keys (maxKeys): new key "${key}" refused`,
-        };
-      stream = new ForecastStream(this.settings);
-      this.keys.set(key, stream);
-    }
+    const stream = this.getOrCreate(key, () => new ForecastStream(this.settings));
+    if (typeof stream === 'string') return { ok: false, reason: stream };
     const results: PartitionForecastResult[] = [];
     for (const observed of stream.add(timeMs, value)) {
       if (observed.kind === 'dropped')

@@ -19,6 +19,7 @@ import {
 } from './cov-resample';
 import type { ForecastSettings } from './forecast-stream';
 import { PartitionForecaster, type PartitionForecasterState } from './partition-forecaster';
+import { PartitionKeys } from './partition-keys';
 import {
   PartitionWindows,
   type PartitionWindowsOptions,
@@ -94,16 +95,17 @@ export interface CovResampleOptions {
  * LOCF or linear held flat, at most a day past the key's newest reading), and a reading
  * stamped before it is refused. Decided in stream order only, so a replay gives the same.
  */
-export class PartitionCovResampler implements PartitionOperator<PartitionBucketResult> {
-  private readonly keys = new Map<string, CovResampler>();
-  private lastSeq = 0;
+export class PartitionCovResampler
+  extends PartitionKeys<CovResampler>
+  implements PartitionOperator<PartitionBucketResult>
+{
   private readonly settings: ResampleSettings;
-  private readonly maxKeys: number;
   private readonly idleMs: number;
   private newestMs = -Infinity;
   private watermarkMs = -Infinity;
 
   constructor(options: CovResampleOptions) {
+    super(options.maxKeys);
     this.settings = {
       bucketMs: options.bucketMs,
       method: options.method,
@@ -112,28 +114,13 @@ export class PartitionCovResampler implements PartitionOperator<PartitionBucketR
       graceMs: 0,
     };
     if (!(options.bucketMs > 0)) throw new Error(`bucket length ${options.bucketMs} ms must be > 0`);
-    this.maxKeys = options.maxKeys ?? 0;
-    if (!(Number.isInteger(this.maxKeys) && this.maxKeys >= 0))
-      throw new Error(`maxKeys ${this.maxKeys} must be an integer ≥ 0`);
     this.idleMs = options.idleMs ?? 0;
     if (!(this.idleMs >= 0)) throw new Error(`idle ${this.idleMs} ms must be ≥ 0`);
-  }
-
-  get seq(): number {
-    return this.lastSeq;
-  }
-
-  get keyCount(): number {
-    return this.keys.size;
   }
 
   /** Buckets ending at or before it are closed for every key (-Infinity without idle closing). */
   get watermark(): number {
     return this.watermarkMs;
-  }
-
-  skip(seq: number): void {
-    if (seq > this.lastSeq) this.lastSeq = seq;
   }
 
   add(key: string, timeMs: number, value: number, seq: number): OperatorOutcome<PartitionBucketResult> {
@@ -143,16 +130,8 @@ export class PartitionCovResampler implements PartitionOperator<PartitionBucketR
         ok: false,
         reason: `reading at ${new Date(timeMs).toISOString()} of key "${key}" is before the partition's idle watermark (${new Date(this.watermarkMs).toISOString()}): its bucket was closed for every key`,
       };
-    let resampler = this.keys.get(key);
-    if (!resampler) {
-      if (this.maxKeys > 0 && this.keys.size >= this.maxKeys)
-        return {
-          ok: false,
-          reason: `the partition holds ${this.maxKeys} keys (maxKeys): new key "${key}" refused`,
-        };
-      resampler = new CovResampler(this.settings);
-      this.keys.set(key, resampler);
-    }
+    const resampler = this.getOrCreate(key, () => new CovResampler(this.settings));
+    if (typeof resampler === 'string') return { ok: false, reason: resampler };
     const refusal = resampler.add(timeMs, value);
     if (refusal) {
       if (resampler.newestTimeMs === undefined) this.keys.delete(key);

@@ -14,6 +14,7 @@
  * the original run. A key holds only its open period's readings (a closed period leaves
  * its last good reading, the anchor of linear imputation).
  */
+import { PartitionKeys, unusableSample } from './partition-keys';
 import type { OperatorOutcome, PartitionOperator } from './partition-operator';
 import { type CleaningOptions, type ImputeMethod } from './turbine-cleaning';
 import {
@@ -76,22 +77,21 @@ function rowOf(timeMs: number, value: number): Record<string, unknown> {
   return { time: timeMs, value };
 }
 
-export class PartitionTurbineStats implements PartitionOperator<PartitionTurbineResult> {
-  private readonly keys = new Map<string, KeyStats>();
+export class PartitionTurbineStats
+  extends PartitionKeys<KeyStats>
+  implements PartitionOperator<PartitionTurbineResult>
+{
   private readonly calendar: PeriodCalendar;
   private readonly statsOptions: TurbineStatsOptions;
-  private lastSeq = 0;
   private newestMs = -Infinity;
   /** No open period of any key ends before it (a lower bound: scans happen only past it). */
   private nextIdleEndMs = Infinity;
   private readonly idleMs: number;
-  private readonly maxKeys: number;
 
   constructor(readonly options: TurbineStatsStreamOptions) {
+    super(options.maxKeys);
     this.idleMs = options.idleMs ?? 0;
-    this.maxKeys = options.maxKeys ?? 0;
-    if (!(this.idleMs >= 0 && Number.isInteger(this.maxKeys) && this.maxKeys >= 0))
-      throw new Error(`idle ${this.idleMs} ms and maxKeys ${this.maxKeys} must be ≥ 0`);
+    if (!(this.idleMs >= 0)) throw new Error(`idle ${this.idleMs} ms must be ≥ 0`);
     const { periodSeconds, timeZone, impute, minPower, maxPower, madThreshold } = options;
     this.statsOptions = {
       periodSeconds,
@@ -108,14 +108,6 @@ export class PartitionTurbineStats implements PartitionOperator<PartitionTurbine
     new TurbineStats(this.statsOptions); // checks the cleaning settings now, not at the first reading
   }
 
-  get seq(): number {
-    return this.lastSeq;
-  }
-
-  get keyCount(): number {
-    return this.keys.size;
-  }
-
   /** Readings held in open periods, over all keys. */
   get openReadings(): number {
     let n = 0;
@@ -127,17 +119,10 @@ export class PartitionTurbineStats implements PartitionOperator<PartitionTurbine
     return this.idleMs > 0 ? this.newestMs - this.idleMs : -Infinity;
   }
 
-  skip(seq: number): void {
-    if (seq > this.lastSeq) this.lastSeq = seq;
-  }
-
   add(key: string, timeMs: number, value: number, seq: number): OperatorOutcome<PartitionTurbineResult> {
     this.skip(seq);
-    if (key === '' || !Number.isFinite(timeMs) || !Number.isFinite(value))
-      return {
-        ok: false,
-        reason: `sample needs a key, a time and a finite number (key "${key}", time ${timeMs}, value ${value})`,
-      };
+    const unusable = unusableSample(key, timeMs, value);
+    if (unusable !== undefined) return { ok: false, reason: unusable };
     const at = new Date(timeMs).toISOString();
     const { end } = this.calendar.bounds(timeMs);
     if (end <= this.watermarkMs)
@@ -145,16 +130,12 @@ export class PartitionTurbineStats implements PartitionOperator<PartitionTurbine
         ok: false,
         reason: `reading at ${at} of key "${key}": its period ended at or before the partition's idle watermark (${new Date(this.watermarkMs).toISOString()})`,
       };
-    let entry = this.keys.get(key);
-    if (!entry) {
-      if (this.maxKeys > 0 && this.keys.size >= this.maxKeys)
-        return {
-          ok: false,
-          reason: `the partition holds ${this.maxKeys} keys (maxKeys): new key "${key}" refused`,
-        };
-      entry = { stats: new TurbineStats(this.statsOptions), newestMs: -Infinity, openEndMs: NaN };
-      this.keys.set(key, entry);
-    }
+    const entry = this.getOrCreate(key, () => ({
+      stats: new TurbineStats(this.statsOptions),
+      newestMs: -Infinity,
+      openEndMs: NaN,
+    }));
+    if (typeof entry === 'string') return { ok: false, reason: entry };
     if (!entry.stats.add({ turbineId: key, timeMs, power: value, row: rowOf(timeMs, value) }))
       return {
         ok: false,

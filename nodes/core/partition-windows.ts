@@ -16,6 +16,7 @@
  */
 import type { PartitionOperator } from './partition-operator';
 import { PaneWindow, paneMsFor, type PaneWindowState } from './pane-window';
+import { PartitionKeys } from './partition-keys';
 import { SlidingWindow, type SlidingWindowState } from './sliding-window';
 
 export interface PartitionWindowResult {
@@ -57,13 +58,13 @@ interface KeyState {
   window: SlidingWindow | PaneWindow;
 }
 
-export class PartitionWindows implements PartitionOperator<PartitionWindowResult> {
-  private readonly keys = new Map<string, KeyState>();
-  private lastSeq = 0;
+export class PartitionWindows
+  extends PartitionKeys<KeyState>
+  implements PartitionOperator<PartitionWindowResult>
+{
   private newestMs = -Infinity;
   private watermarkMs = -Infinity;
   private readonly idleMs: number;
-  private readonly maxKeys: number;
   /** Pane length (docs/adr/0150); undefined = the ring. */
   private readonly paneMs: number | undefined;
 
@@ -72,32 +73,17 @@ export class PartitionWindows implements PartitionOperator<PartitionWindowResult
     readonly hopMs: number,
     options: PartitionWindowsOptions = {},
   ) {
+    super(options.maxKeys);
     if (!(windowMs > 0 && hopMs > 0))
       throw new Error(`window ${windowMs} ms and hop ${hopMs} ms must be > 0`);
     this.idleMs = options.idleMs ?? 0;
-    this.maxKeys = options.maxKeys ?? 0;
-    if (!(this.idleMs >= 0 && Number.isInteger(this.maxKeys) && this.maxKeys >= 0))
-      throw new Error(`idle ${this.idleMs} ms and maxKeys ${this.maxKeys} must be ≥ 0`);
+    if (!(this.idleMs >= 0)) throw new Error(`idle ${this.idleMs} ms must be ≥ 0`);
     this.paneMs = paneMsFor(windowMs, hopMs);
   }
 
   /** Windows ending at or before it are closed for every key (-Infinity without idle closing). */
   get watermark(): number {
     return this.watermarkMs;
-  }
-
-  /** Last stream position folded in (0 before any). */
-  get seq(): number {
-    return this.lastSeq;
-  }
-
-  get keyCount(): number {
-    return this.keys.size;
-  }
-
-  /** Records that `seq` was consumed without a sample (bad input), so replay skips it. */
-  skip(seq: number): void {
-    if (seq > this.lastSeq) this.lastSeq = seq;
   }
 
   /** Folds in one sample; returns the windows it closed, oldest first, or why it is late. */
@@ -109,22 +95,14 @@ export class PartitionWindows implements PartitionOperator<PartitionWindowResult
         reason: `sample at ${new Date(timeMs).toISOString()} of key "${key}" is not after the partition's idle watermark (${new Date(this.watermarkMs).toISOString()})`,
       };
     }
-    let state = this.keys.get(key);
-    if (!state) {
-      if (this.maxKeys > 0 && this.keys.size >= this.maxKeys)
-        return {
-          ok: false,
-          reason: `the partition holds ${this.maxKeys} keys (maxKeys): new key "${key}" refused`,
-        };
-      state = {
-        nextEndMs: Math.ceil(timeMs / this.hopMs) * this.hopMs,
-        window:
-          this.paneMs === undefined
-            ? new SlidingWindow(this.windowMs)
-            : new PaneWindow(this.windowMs, this.paneMs),
-      };
-      this.keys.set(key, state);
-    }
+    const state = this.getOrCreate(key, () => ({
+      nextEndMs: Math.ceil(timeMs / this.hopMs) * this.hopMs,
+      window:
+        this.paneMs === undefined
+          ? new SlidingWindow(this.windowMs)
+          : new PaneWindow(this.windowMs, this.paneMs),
+    }));
+    if (typeof state === 'string') return { ok: false, reason: state };
     const newest = state.window.newestTimeMs;
     if (timeMs <= newest) {
       return {

@@ -12,6 +12,7 @@ import {
   type AnyPartitionOperator,
   type OperatorSettings,
   type PartitionBucketResult,
+  type PartitionOperator,
   type PartitionOperatorState,
 } from '../core/partition-operator';
 import type { PartitionForecastResult } from '../core/partition-forecaster';
@@ -44,6 +45,7 @@ export type WindowSettings = OperatorSettings;
 
 export class PartitionConsumer {
   private readonly operator: AnyPartitionOperator;
+  private readonly addSample: AddSample;
   private checkpointRevision = 0;
   private pendingSnapshot: { seq: number; text: string } | undefined;
   private writtenSeq: number;
@@ -64,6 +66,7 @@ export class PartitionConsumer {
     settings: WindowSettings,
   ) {
     this.operator = createPartitionOperator(settings, state);
+    this.addSample = addSampleFor(this.operator, partition, output);
     this.checkpointRevision = revision;
     this.writtenSeq = this.operator.operator.seq;
   }
@@ -194,27 +197,39 @@ export class PartitionConsumer {
   }
 
   private fold(key: string, sample: StreamSample, seq: number, subject: string): void {
-    const { partition, output } = this;
-    if (this.operator.kind === 'forecaster') {
-      const added = this.operator.operator.add(key, sample.timeMs, sample.value, seq);
-      if (!added.ok) output.bad(partition, seq, subject, added.reason);
-      else if (added.results.length > 0) output.forecasts?.(partition, added.results);
-    } else if (this.operator.kind === 'cov-resample') {
-      const added = this.operator.operator.add(key, sample.timeMs, sample.value, seq);
-      if (!added.ok) output.bad(partition, seq, subject, added.reason);
-      else if (added.results.length > 0) output.buckets?.(partition, added.results);
-    } else if (this.operator.kind === 'turbine-stats') {
-      const added = this.operator.operator.add(key, sample.timeMs, sample.value, seq);
-      if (!added.ok) output.bad(partition, seq, subject, added.reason);
-      else if (added.results.length > 0) output.turbineStats?.(partition, added.results);
-    } else if (this.operator.kind === 'anomaly-stream') {
-      const added = this.operator.operator.add(key, sample.timeMs, sample.value, seq);
-      if (!added.ok) output.bad(partition, seq, subject, added.reason);
-      else if (added.results.length > 0) output.anomalies?.(partition, added.results);
-    } else {
-      const added = this.operator.operator.add(key, sample.timeMs, sample.value, seq);
-      if (!added.ok) output.bad(partition, seq, subject, added.reason);
-      else if (added.results.length > 0) output.windows(partition, added.results);
-    }
+    const refusal = this.addSample(key, sample.timeMs, sample.value, seq);
+    if (refusal !== undefined) this.output.bad(this.partition, seq, subject, refusal);
+  }
+}
+
+/** Adds one sample to the partition's operator; returns why it was refused, if it was. */
+type AddSample = (key: string, timeMs: number, value: number, seq: number) => string | undefined;
+
+function addTo<R>(operator: PartitionOperator<R>, emit: (results: R[]) => void): AddSample {
+  return (key, timeMs, value, seq) => {
+    const added = operator.add(key, timeMs, value, seq);
+    if (!added.ok) return added.reason;
+    if (added.results.length > 0) emit(added.results);
+    return undefined;
+  };
+}
+
+/** The operator's results go to the output method of its kind. */
+function addSampleFor(
+  { kind, operator }: AnyPartitionOperator,
+  partition: number,
+  output: PartitionOutput,
+): AddSample {
+  switch (kind) {
+    case 'moving-window':
+      return addTo(operator, (results) => output.windows(partition, results));
+    case 'cov-resample':
+      return addTo(operator, (results) => output.buckets?.(partition, results));
+    case 'turbine-stats':
+      return addTo(operator, (results) => output.turbineStats?.(partition, results));
+    case 'anomaly-stream':
+      return addTo(operator, (results) => output.anomalies?.(partition, results));
+    case 'forecaster':
+      return addTo(operator, (results) => output.forecasts?.(partition, results));
   }
 }
