@@ -611,8 +611,22 @@ describe('the editor in a real browser (Chromium driven by playwright-core)', fu
         await page.keyboard.press('Escape');
         continue;
       }
-      const shown = await page.evaluate(() => {
-        const tray = [...document.querySelectorAll('.red-ui-tray')].pop()!;
+      // This dialog's own tray (the one holding its Done button), once its form is built:
+      // under load the button can show before the template's i18n rows are in.
+      const ok = n.config ? '#node-config-dialog-ok' : '#node-dialog-ok';
+      await page
+        .waitForFunction(
+          (sel) =>
+            [
+              ...(document.querySelector(sel)?.closest('.red-ui-tray')?.querySelectorAll('[data-i18n]') ??
+                []),
+            ].some((el) => (el.getAttribute('data-i18n') ?? '').includes('@gridflow/')),
+          ok,
+          { timeout: 10_000 },
+        )
+        .catch(() => undefined); // reported below as "no i18n text"
+      const shown = await page.evaluate((sel) => {
+        const tray = document.querySelector(sel)!.closest('.red-ui-tray')!;
         const texts: { key: string; text: string }[] = [];
         tray.querySelectorAll('[data-i18n]').forEach((el) => {
           for (const spec of (el.getAttribute('data-i18n') ?? '').split(';')) {
@@ -626,7 +640,7 @@ describe('the editor in a real browser (Chromium driven by playwright-core)', fu
           e.getAttribute('placeholder'),
         );
         return { texts, visible: (tray as HTMLElement).innerText, placeholders };
-      });
+      }, ok);
       if (shown.texts.length === 0) problems.push(`${n.type}: no i18n text in the dialog`);
       for (const { key, text } of shown.texts) {
         const message = enUsMessage(key);
