@@ -11,7 +11,7 @@
  * refusals; window ends (`sealedSummary`) and cuts (`oldestAfter`) must lie on pane
  * boundaries, which every window end and start of a hop window does.
  */
-import type { SlidingWindowState, WindowSummary } from './sliding-window';
+import { lateReason, type SlidingWindowState, type WindowSummary } from './sliding-window';
 
 /** Panes per window above which the ring (SlidingWindow) is used instead: combining them costs O(panes) per emission. */
 export const MAX_PANES_PER_WINDOW = 256;
@@ -146,12 +146,8 @@ export class PaneWindow {
 
   /** As SlidingWindow.add: undefined, or why the sample is late. */
   add(timeMs: number, value: number, nowMs = Infinity): string | undefined {
-    if (timeMs < this.maxTimeMs - this.latenessMs) {
-      return `sample at ${new Date(timeMs).toISOString()} is more than ${this.latenessMs / 1000} s behind the newest (${new Date(this.maxTimeMs).toISOString()})`;
-    }
-    if (timeMs <= this.evictedThroughMs) {
-      return `sample at ${new Date(timeMs).toISOString()} is not after the start of the current window (${new Date(this.evictedThroughMs).toISOString()})`;
-    }
+    const late = lateReason(timeMs, this.maxTimeMs, this.latenessMs, this.evictedThroughMs);
+    if (late !== undefined) return late;
     if (timeMs > this.maxTimeMs) this.maxTimeMs = timeMs;
     this.paneOf(timeMs).add(timeMs, value);
     this.held++;

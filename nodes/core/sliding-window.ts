@@ -451,6 +451,23 @@ export class CountWindow {
   }
 }
 
+/**
+ * Why a sample is late for a time window (SlidingWindow, PaneWindow), or undefined: more
+ * than the lateness behind the newest sample, or not after the start of the current window.
+ */
+export function lateReason(
+  timeMs: number,
+  newestMs: number,
+  latenessMs: number,
+  evictedThroughMs: number,
+): string | undefined {
+  if (timeMs < newestMs - latenessMs)
+    return `sample at ${new Date(timeMs).toISOString()} is more than ${latenessMs / 1000} s behind the newest (${new Date(newestMs).toISOString()})`;
+  if (timeMs <= evictedThroughMs)
+    return `sample at ${new Date(timeMs).toISOString()} is not after the start of the current window (${new Date(evictedThroughMs).toISOString()})`;
+  return undefined;
+}
+
 export interface SlidingWindowState extends WindowSamples {
   kind: 'time';
   lengthMs: number;
@@ -496,12 +513,8 @@ export class SlidingWindow {
    * window until the clock reaches them. Returns undefined, or why the sample is late.
    */
   add(timeMs: number, value: number, nowMs = Infinity): string | undefined {
-    if (timeMs < this.maxTimeMs - this.latenessMs) {
-      return `sample at ${new Date(timeMs).toISOString()} is more than ${this.latenessMs / 1000} s behind the newest (${new Date(this.maxTimeMs).toISOString()})`;
-    }
-    if (timeMs <= this.evictedThroughMs) {
-      return `sample at ${new Date(timeMs).toISOString()} is not after the start of the current window (${new Date(this.evictedThroughMs).toISOString()})`;
-    }
+    const late = lateReason(timeMs, this.maxTimeMs, this.latenessMs, this.evictedThroughMs);
+    if (late !== undefined) return late;
     if (timeMs > this.maxTimeMs) this.maxTimeMs = timeMs;
     const releaseThrough = Math.min(this.maxTimeMs - this.latenessMs, nowMs);
     if (this.pendingTimes.length === 0 && timeMs <= releaseThrough) {
