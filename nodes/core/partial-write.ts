@@ -99,15 +99,21 @@ function splitUnescaped(text: string, separator: string, quotedValues: boolean, 
   const parts: string[] = [];
   let start = 0;
   let quoted = false;
+  let afterEquals = false; // the previous character is an unescaped `=` (an escaped one is part of a key)
   for (let i = 0; i < text.length && parts.length < limit - 1; i++) {
     const c = text[i];
-    if (c === '\\') i++;
-    else if (quoted) quoted = c !== '"';
-    else if (quotedValues && c === '"' && text[i - 1] === '=') quoted = true;
+    if (c === '\\') {
+      i++;
+      afterEquals = false;
+      continue;
+    }
+    if (quoted) quoted = c !== '"';
+    else if (quotedValues && c === '"' && afterEquals) quoted = true;
     else if (c === separator) {
       parts.push(text.slice(start, i));
       start = i + 1;
     }
+    afterEquals = !quoted && c === '=';
   }
   parts.push(text.slice(start));
   return parts;

@@ -51,6 +51,16 @@ describe('refusedLines: which lines a partial write refused, from the server ans
     if (built.ok) assert.equal(parseLine(built.line)?.measurement, '\\=');
   });
 
+  it('reads a field key ending in an escaped `=` before a `"` as a key, not as a string value (found by the property below)', () => {
+    const built = new LineBuilder('ms').line(
+      { measurement: '!', fields: { '="': false }, timestamp: 1 },
+      undefined,
+      0,
+    );
+    assert.ok(built.ok);
+    if (built.ok) assert.deepEqual([...(parseLine(built.line)?.fields ?? [])], [['="', 'boolean']]);
+  });
+
   it('reads back the measurement and field types of every line LineBuilder writes', () => {
     // Without backslashes: a backslash run before an escaped character is made even, which
     // two names can share (`\,` and `\\,`), so those names cannot all read back exactly.
