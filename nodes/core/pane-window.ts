@@ -11,7 +11,14 @@
  * refusals; window ends (`sealedSummary`) and cuts (`oldestAfter`) must lie on pane
  * boundaries, which every window end and start of a hop window does.
  */
-import { lateReason, type SlidingWindowState, type WindowSummary } from './sliding-window';
+import {
+  Accumulator,
+  EMPTY_SUMMARY,
+  lateReason,
+  summaryOf,
+  type SlidingWindowState,
+  type WindowSummary,
+} from './sliding-window';
 
 /** Panes per window above which the ring (SlidingWindow) is used instead: combining them costs O(panes) per emission. */
 export const MAX_PANES_PER_WINDOW = 256;
@@ -27,33 +34,16 @@ export function paneMsFor(lengthMs: number, hopMs: number): number | undefined {
 }
 
 /** Aggregate of the samples of one pane (arrival order within the pane is free). */
-class Pane {
-  n = 0;
-  hi = 0;
-  lo = 0;
-  mean = 0;
-  m2 = 0;
-  min = Infinity;
-  max = -Infinity;
-  first = NaN;
-  firstTimeMs = Infinity;
-  last = NaN;
-  lastTimeMs = -Infinity;
+class Pane extends Accumulator {
+  override firstTimeMs = Infinity;
+  override lastTimeMs = -Infinity;
 
-  constructor(readonly index: number) {}
+  constructor(readonly index: number) {
+    super();
+  }
 
-  add(timeMs: number, v: number): void {
-    const hi = this.hi;
-    const t = hi + v;
-    const bp = t - hi;
-    this.lo += hi - (t - bp) + (v - bp);
-    this.hi = t;
-    const n = ++this.n;
-    const d = v - this.mean;
-    this.mean += d / n;
-    this.m2 += d * (v - this.mean);
-    if (v < this.min) this.min = v;
-    if (v > this.max) this.max = v;
+  override add(timeMs: number, v: number): void {
+    this.fold(v);
     // Ties in time keep arrival order, as the ring's stable reorder buffer does.
     if (timeMs < this.firstTimeMs) {
       this.firstTimeMs = timeMs;
@@ -102,19 +92,6 @@ export interface PaneWindowState {
   panes: PaneState[];
 }
 
-const EMPTY: WindowSummary = Object.freeze({
-  count: 0,
-  sum: 0,
-  mean: null,
-  min: null,
-  max: null,
-  stdev: null,
-  first: null,
-  last: null,
-  firstTimeMs: null,
-  lastTimeMs: null,
-});
-
 export class PaneWindow {
   /** Non-empty panes, oldest first. */
   private panes: Pane[] = [];
@@ -161,7 +138,7 @@ export class PaneWindow {
     this.evictThrough(endMs - this.lengthMs);
     const lastIndex = endMs / this.paneMs;
     const { panes } = this;
-    if (panes.length === 0 || panes[0].index > lastIndex) return { ...EMPTY };
+    if (panes.length === 0 || panes[0].index > lastIndex) return { ...EMPTY_SUMMARY };
     const p0 = panes[0];
     let { n, hi, lo, mean, m2, min, max, last, lastTimeMs } = p0;
     for (let i = 1; i < panes.length; i++) {
@@ -181,19 +158,18 @@ export class PaneWindow {
       last = p.last;
       lastTimeMs = p.lastTimeMs;
     }
-    const sum = hi + lo;
-    return {
-      count: n,
-      sum,
-      mean: sum / n,
+    return summaryOf({
+      n,
+      hi,
+      lo,
+      m2,
       min,
       max,
-      stdev: n > 1 ? Math.sqrt(Math.max(0, m2) / (n - 1)) : null,
       first: p0.first,
       last,
       firstTimeMs: p0.firstTimeMs,
       lastTimeMs,
-    };
+    });
   }
 
   /** Time of the oldest sample after `cutMs` (on a pane boundary), NaN when none, dropping what is older. */

@@ -43,8 +43,46 @@ export interface WindowSamples {
   values: number[];
 }
 
+/** The summary of an empty window. */
+export const EMPTY_SUMMARY: Readonly<WindowSummary> = Object.freeze({
+  count: 0,
+  sum: 0,
+  mean: null,
+  min: null,
+  max: null,
+  stdev: null,
+  first: null,
+  last: null,
+  firstTimeMs: null,
+  lastTimeMs: null,
+});
+
+/** What a summary is read from: count, double-double sum, Welford M2, extremes, ends. */
+export type Moments = Pick<
+  Accumulator,
+  'n' | 'hi' | 'lo' | 'm2' | 'min' | 'max' | 'first' | 'last' | 'firstTimeMs' | 'lastTimeMs'
+>;
+
+export function summaryOf(a: Moments): WindowSummary {
+  const n = a.n;
+  if (n === 0) return { ...EMPTY_SUMMARY };
+  const sum = a.hi + a.lo;
+  return {
+    count: n,
+    sum,
+    mean: sum / n,
+    min: a.min,
+    max: a.max,
+    stdev: n > 1 ? Math.sqrt(Math.max(0, a.m2) / (n - 1)) : null,
+    first: a.first,
+    last: a.last,
+    firstTimeMs: a.firstTimeMs,
+    lastTimeMs: a.lastTimeMs,
+  };
+}
+
 /** Running aggregate of a set of samples: double-double sum + Welford (n, mean, M2). */
-class Accumulator {
+export class Accumulator {
   n = 0;
   hi = 0;
   lo = 0;
@@ -59,6 +97,21 @@ class Accumulator {
 
   /** Folds in one sample that is later than every sample already in. */
   add(timeMs: number, v: number): void {
+    this.fold(v);
+    if (this.n === 1) {
+      this.first = v;
+      this.firstTimeMs = timeMs;
+    }
+    this.last = v;
+    this.lastTimeMs = timeMs;
+  }
+
+  summary(): WindowSummary {
+    return summaryOf(this);
+  }
+
+  /** Count, sum, mean, M2, min and max of one more value. */
+  protected fold(v: number): void {
     const t = this.hi + v;
     const bp = t - this.hi;
     this.lo += this.hi - (t - bp) + (v - bp);
@@ -69,43 +122,6 @@ class Accumulator {
     this.m2 += d * (v - this.mean);
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
-    if (this.n === 1) {
-      this.first = v;
-      this.firstTimeMs = timeMs;
-    }
-    this.last = v;
-    this.lastTimeMs = timeMs;
-  }
-
-  summary(): WindowSummary {
-    const n = this.n;
-    if (n === 0) {
-      return {
-        count: 0,
-        sum: 0,
-        mean: null,
-        min: null,
-        max: null,
-        stdev: null,
-        first: null,
-        last: null,
-        firstTimeMs: null,
-        lastTimeMs: null,
-      };
-    }
-    const sum = this.hi + this.lo;
-    return {
-      count: n,
-      sum,
-      mean: sum / n,
-      min: this.min,
-      max: this.max,
-      stdev: n > 1 ? Math.sqrt(Math.max(0, this.m2) / (n - 1)) : null,
-      first: this.first,
-      last: this.last,
-      firstTimeMs: this.firstTimeMs,
-      lastTimeMs: this.lastTimeMs,
-    };
   }
 }
 
