@@ -355,8 +355,9 @@ export class WindowQueue {
       hi = t;
       sHi[p] = hi;
       sLo[p] = lo;
-      if (v < min) min = v;
-      if (v > max) max = v;
+      // Ties keep the older sample, as Accumulator and pane windows do (0 vs −0).
+      if (v <= min) min = v;
+      if (v >= max) max = v;
       sMin[p] = min;
       sMax[p] = max;
     }

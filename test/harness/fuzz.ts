@@ -30,7 +30,7 @@
  *
  * Replay a reported failure (`seed S, path P`) with `FUZZ_SEED=S FUZZ_PATH=P npx mocha
  * --config .mocharc.json dist/test/nodes/<type>.fuzz.test.js --grep '<spec name>'`; see
- * replayParameters below (also FUZZ_RUNS).
+ * replayParameters in ./property-replay (also FUZZ_RUNS).
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -43,6 +43,7 @@ import helper from 'node-red-node-test-helper';
 import { freePort } from '../../app/free-port';
 import { toEpochMs } from '../../nodes/core/timestamp';
 import { eventually } from './eventually';
+import { replayParameters } from './property-replay';
 import { startTestNatsCluster, type TestNatsCluster } from './nats-cluster';
 import { startTestInfluxd, type TestInfluxd } from './influxd';
 
@@ -834,35 +835,6 @@ export function useFuzzEnv(services: FuzzServices = {}): () => Env {
     if (!env) throw new Error('the fuzz environment is not started: use it inside a test or hook');
     return env;
   };
-}
-
-/**
- * Replaying a failure: the report says `seed S, path P`; run the spec file again with
- * `FUZZ_SEED=S FUZZ_PATH=P` (and mocha's `--grep` for the one spec) to run that exact
- * counterexample. `FUZZ_SEED` alone repeats the whole run; `FUZZ_RUNS=N` overrides every
- * spec's run count (e.g. to soak a spec with more random streams).
- */
-export function replayParameters(
-  environment: NodeJS.ProcessEnv = process.env,
-): Pick<fc.Parameters<unknown>, 'seed' | 'path' | 'numRuns'> {
-  const out: Pick<fc.Parameters<unknown>, 'seed' | 'path' | 'numRuns'> = {};
-  const seed = environment.FUZZ_SEED?.trim();
-  if (seed) {
-    if (!/^-?\d+$/.test(seed)) throw new Error(`FUZZ_SEED "${seed}" is not an integer`);
-    out.seed = Number(seed);
-  }
-  const path = environment.FUZZ_PATH?.trim();
-  if (path) {
-    if (out.seed === undefined) throw new Error('FUZZ_PATH needs the FUZZ_SEED it was reported with');
-    if (!/^\d+(:\d+)*$/.test(path)) throw new Error(`FUZZ_PATH "${path}" is not like 4 or 4:0:1`);
-    out.path = path;
-  }
-  const runs = environment.FUZZ_RUNS?.trim();
-  if (runs) {
-    if (!/^\d+$/.test(runs) || Number(runs) < 1) throw new Error(`FUZZ_RUNS "${runs}" is not a count`);
-    out.numRuns = Number(runs);
-  }
-  return out;
 }
 
 /** One test per spec: random msgs never crash it, each gets one done, bad ones are reported, good ones unaffected. */
