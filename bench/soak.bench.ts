@@ -71,9 +71,71 @@ const SECONDS = Number(process.env.SOAK_SECONDS) || (process.env.BENCH_FULL === 
 const WINDOW_SECONDS = 300;
 const TICKS_PER_SECOND = 50; // the load is spread over the second: KEYS / 50 msgs every 20 ms
 
+/**
+ * SOAK_PATH: `broker` (default) — the topic is renamed on the way in (so the key is the
+ * result's topic), moving-window sends one batch msg per minute, and a link to the broker
+ * tab hands it to the aedes-broker node, which publishes each window itself (docs/adr/0151);
+ * `mqtt-out` — one msg per window → change (rename the topic) → mqtt out → the broker over TCP.
+ */
+const SOAK_PATH = process.env.SOAK_PATH === 'mqtt-out' ? 'mqtt-out' : 'broker';
+
 function soakFlows(): unknown[] {
   const broker = JSON.parse(readFileSync(join(ROOT, 'flows', 'broker.json'), 'utf8')) as unknown[];
   const z = 'tab.soak';
+  const rename = (id: string, wires: string[][]) => ({
+    id,
+    type: 'change',
+    z,
+    name: 'soak/out/<key>',
+    rules: [
+      { t: 'change', p: 'topic', pt: 'msg', from: 'soak/in/', fromt: 'str', to: 'soak/out/', tot: 'str' },
+    ],
+    x: 520,
+    y: 100,
+    wires,
+  });
+  const viaBroker = SOAK_PATH === 'broker';
+  const path = viaBroker
+    ? [
+        rename('soak.topic', [['soak.window']]),
+        {
+          id: 'soak.link',
+          type: 'link out',
+          z,
+          name: 'to the broker',
+          mode: 'link',
+          links: ['soak.broker-in'],
+          x: 720,
+          y: 100,
+          wires: [],
+        },
+        {
+          id: 'soak.broker-in',
+          type: 'link in',
+          z: 'tab.broker',
+          name: 'publish',
+          links: ['soak.link'],
+          x: 100,
+          y: 160,
+          wires: [['broker.aedes']],
+        },
+      ]
+    : [
+        rename('soak.topic', [['soak.out']]),
+        {
+          id: 'soak.out',
+          type: 'mqtt out',
+          z,
+          name: '',
+          topic: '',
+          qos: '0',
+          retain: 'false',
+          broker: 'gridflow.mqtt',
+          x: 720,
+          y: 100,
+          wires: [],
+        },
+      ];
   return [
     ...broker,
     { id: z, type: 'tab', label: 'soak', disabled: false, info: '' },
@@ -81,7 +143,7 @@ function soakFlows(): unknown[] {
       id: 'soak.comment',
       type: 'comment',
       z,
-      name: 'Soak: soak/in/<key> → moving-window 5 min every 1 min → soak/out/<key>',
+      name: `Soak (${SOAK_PATH}): soak/in/<key> → moving-window 5 min every 1 min → soak/out/<key>`,
       info: 'Reads MQTT_PORT (the shared gridflow.mqtt broker).',
       x: 250,
       y: 40,
@@ -102,7 +164,7 @@ function soakFlows(): unknown[] {
       inputs: 0,
       x: 120,
       y: 100,
-      wires: [['soak.window']],
+      wires: [[viaBroker ? 'soak.topic' : 'soak.window']],
     },
     {
       id: 'soak.window',
@@ -118,35 +180,12 @@ function soakFlows(): unknown[] {
       aggregates: ['mean', 'min', 'max', 'count'],
       latenessSeconds: 0,
       emitEmpty: false,
+      output: viaBroker ? 'batch' : 'each',
       x: 320,
       y: 100,
-      wires: [['soak.topic'], []],
+      wires: [[viaBroker ? 'soak.link' : 'soak.topic'], []],
     },
-    {
-      id: 'soak.topic',
-      type: 'change',
-      z,
-      name: 'soak/out/<key>',
-      rules: [
-        { t: 'change', p: 'topic', pt: 'msg', from: 'soak/in/', fromt: 'str', to: 'soak/out/', tot: 'str' },
-      ],
-      x: 520,
-      y: 100,
-      wires: [['soak.out']],
-    },
-    {
-      id: 'soak.out',
-      type: 'mqtt out',
-      z,
-      name: '',
-      topic: '',
-      qos: '0',
-      retain: 'false',
-      broker: 'gridflow.mqtt',
-      x: 720,
-      y: 100,
-      wires: [],
-    },
+    ...path,
     {
       id: 'gridflow.mqtt',
       type: 'mqtt-broker',
@@ -372,7 +411,9 @@ export async function run(): Promise<void> {
   const perSampleEnd = ((rssEnd - rssIdle) * 1024 * 1024) / samplesHeld(endMs);
   const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
-  console.log(`soak: ${KEYS} keys × 1 sample/s, ${SECONDS} s, moving-window ${WINDOW_SECONDS} s every 60 s`);
+  console.log(
+    `soak: ${KEYS} keys × 1 sample/s, ${SECONDS} s, moving-window ${WINDOW_SECONDS} s every 60 s, results by ${SOAK_PATH === 'broker' ? 'one batch msg into the aedes-broker node' : 'mqtt out'} (SOAK_PATH=${SOAK_PATH})`,
+  );
   console.log('| figure | value |');
   console.log('|---|---|');
   console.log(

@@ -14,7 +14,8 @@ import {
   type AccessRule,
 } from '../core/mqtt-access';
 import { failOnBadConfig } from '../shared/config-failure';
-import { registerNode } from '../shared/node-handler';
+import { onInput, registerNode } from '../shared/node-handler';
+import { publishesOf, type BrokerPublish } from '../core/mqtt-publish';
 import { AEDES_BROKER_MIGRATIONS } from './migrations';
 
 interface AedesBrokerConfig extends NodeDef {
@@ -112,6 +113,19 @@ function applyAccessControl(broker: Aedes, settings: BrokerSettings): void {
   };
 }
 
+/** Publishes into the broker itself (no client connection); calls back once every message is through. */
+function publishAll(broker: Aedes, publishes: readonly BrokerPublish[], done: (err?: Error) => void): void {
+  let left = publishes.length;
+  let failed: Error | undefined;
+  if (left === 0) return done();
+  for (const { topic, payload, qos, retain } of publishes) {
+    broker.publish({ cmd: 'publish', topic, payload, qos, retain, dup: false }, (err?: Error) => {
+      if (err && !failed) failed = new Error(`publish to ${topic} failed: ${err.message}`);
+      if (--left === 0) done(failed);
+    });
+  }
+}
+
 function listen(server: TcpServer | HttpServer, port: number, bind: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -194,6 +208,26 @@ export = (RED: NodeAPI) => {
           : '';
       node.error(`MQTT broker could not start on ${settings.bind}:${settings.port}: ${err.message}${hint}`);
       showStatus(node, 'error', err.code === 'EADDRINUSE' ? 'port in use' : 'failed');
+    });
+
+    // msgs wired in are published by the broker itself: no client, no TCP (docs/adr/0151).
+    let refusedCount = 0;
+    onInput(node, async (msg, _send, done) => {
+      const { publishes, refused } = publishesOf(msg);
+      const ready = broker ?? (await started, broker);
+      if (!ready) throw new Error('the broker is not running (see its earlier error)');
+      publishAll(ready, publishes, (err) => {
+        if (refused.length === 0) return done(err);
+        refusedCount += refused.length;
+        showStatus(node, 'warn', `${refusedCount} not published`);
+        const more = refused.length > 1 ? ` (and ${refused.length - 1} more)` : '';
+        const alsoFailed = err ? `; ${err.message}` : '';
+        done(
+          new Error(
+            `${refused.length} of ${refused.length + publishes.length} not published: ${refused[0]}${more}${alsoFailed}`,
+          ),
+        );
+      });
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {

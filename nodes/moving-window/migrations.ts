@@ -28,4 +28,9 @@ export const MOVING_WINDOW_MIGRATIONS: readonly ConfigMigration[] = [
           : (aggregates ?? ['mean']),
     }),
   },
+  {
+    // Before the batch output (issue 16): one msg per window, as they always were.
+    version: 2,
+    up: (config) => ({ output: 'each', ...config }),
+  },
 ];

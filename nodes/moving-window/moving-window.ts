@@ -33,6 +33,7 @@ interface MovingWindowConfig extends NodeDef {
   idleSeconds?: string | number;
   maxFutureSeconds?: string | number;
   lateOutput?: string;
+  output?: string;
   emitEmpty?: boolean;
   emitWarmup?: boolean;
   keyTtlSeconds?: string | number;
@@ -52,6 +53,8 @@ interface MovingWindowSettings {
   idleMs: number;
   maxFutureMs: number;
   lateToOutput: boolean;
+  /** One msg per emission carrying every window closed together (docs/adr/0151). */
+  batch: boolean;
   emitEmpty: boolean;
   emitWarmup: boolean;
   ttlMs: number;
@@ -83,6 +86,9 @@ function parseSettings(config: MovingWindowConfig): MovingWindowSettings {
   const lateOutput = config.lateOutput || 'output';
   if (lateOutput !== 'output' && lateOutput !== 'drop')
     throw new Error(`setting lateOutput = "${lateOutput}" must be "output" or "drop"`);
+  const output = config.output || 'each';
+  if (output !== 'each' && output !== 'batch')
+    throw new Error(`setting output = "${output}" must be "each" (one msg per window) or "batch"`);
   // A key idle this long is forgotten: by default once its last window went out and was checkpointed.
   const autoTtlMs = count > 0 ? 86_400_000 : 2 * windowMs + hopSeconds * 1000 + latenessMs + idleMs;
   return {
@@ -99,6 +105,7 @@ function parseSettings(config: MovingWindowConfig): MovingWindowSettings {
       configNumber(config.maxFutureSeconds, 'maxFutureSeconds', DEFAULT_MAX_FUTURE_MS / 1000, { min: 0 }) *
       1000,
     lateToOutput: lateOutput === 'output',
+    batch: output === 'batch',
     emitEmpty: config.emitEmpty === true || String(config.emitEmpty) === 'true',
     emitWarmup: config.emitWarmup !== false && String(config.emitWarmup) !== 'false',
     ttlMs:
@@ -170,7 +177,7 @@ export = (RED: NodeAPI) => {
     const settings = parseAllSettings(() => parseSettings(config));
     const { aggregates, windowMs, hopMs, count } = settings;
     // Count windows emitted per sample: the hot path, one payload object per msg.
-    const perSampleCount = count > 0 && hopMs === 0;
+    const perSampleCount = count > 0 && hopMs === 0 && !settings.batch;
     const windows = new KeyedWindows(
       {
         lengthMs: windowMs,
@@ -219,6 +226,11 @@ export = (RED: NodeAPI) => {
       return msg;
     };
     const emit = (closed: ClosedWindow[]) => {
+      if (settings.batch) {
+        // One msg for the whole emission: {payload: [{topic, payload}, …]} (docs/adr/0151).
+        if (closed.length > 0) this.send({ payload: closed.map((w) => toMsg(w)) } as Msg);
+        return;
+      }
       // One send per window: Node-RED deep-clones every msg but the first of an array send
       // (~20 µs each; 10,000 keys at a tick spent most of their burst there, issue 16).
       for (const w of closed) this.send(toMsg(w));
@@ -279,7 +291,8 @@ export = (RED: NodeAPI) => {
       badKeys.forget(key);
       const { closed } = result;
       // One window per sample (hopSeconds 0, no lateness) goes out on the msg object itself.
-      if (closed.length === 1 && hopMs === 0) send(toMsg(closed[0], msg));
+      if (settings.batch) emit(closed);
+      else if (closed.length === 1 && hopMs === 0) send(toMsg(closed[0], msg));
       else if (closed.length > 0) send([closed.map((w) => toMsg(w)), null]);
       done();
     });
@@ -304,8 +317,9 @@ export = (RED: NodeAPI) => {
       showKeys();
     };
 
-    // Checkpoints at wall-clock multiples of checkpointSeconds (every minute at :00).
-    const checkpoints = new CheckpointSlots(settings.checkpointMs);
+    // Checkpoints every checkpointSeconds on the wall clock, halfway between emissions (:30
+    // for a window emitted every minute), so saving does not hold up the results of :00.
+    const checkpoints = new CheckpointSlots(settings.checkpointMs, Date.now(), hopMs / 2);
     let checkpointAfterSends: NodeJS.Immediate | undefined;
     const checkpoint = () => {
       checkpointAfterSends = undefined;

@@ -1,6 +1,7 @@
 /**
  * Interval checkpoints of a node's state (issue 15): saved at every wall-clock multiple of
- * `checkpointSeconds` (every minute at :00 by default) and on close, so a crash (SIGKILL)
+ * `checkpointSeconds` (every minute at :00 by default; moving-window shifts its saves by half
+ * its hop, see CheckpointSlots) and on close, so a crash (SIGKILL)
  * loses at most one interval plus the context store's flush interval.
  */
 import { everyAligned } from './aligned-clock';
@@ -13,22 +14,31 @@ export function parseCheckpointMs(raw: unknown): number {
   return configNumber(raw, 'checkpointSeconds', DEFAULT_CHECKPOINT_SECONDS, { min: 1 }) * 1000;
 }
 
-/** For a node that checkpoints from its own clock: due once each time the wall clock enters a new interval. */
+/**
+ * For a node that checkpoints from its own clock: due once each time the wall clock enters
+ * a new interval. `offsetMs` moves the boundaries off the multiples (a node whose results
+ * leave at :00 saves at :30, so the save does not hold up that burst).
+ */
 export class CheckpointSlots {
   private slot: number;
 
   constructor(
     readonly intervalMs: number,
     nowMs = Date.now(),
+    readonly offsetMs = 0,
   ) {
-    this.slot = Math.floor(nowMs / intervalMs);
+    this.slot = this.slotOf(nowMs);
   }
 
   due(nowMs: number): boolean {
-    const slot = Math.floor(nowMs / this.intervalMs);
+    const slot = this.slotOf(nowMs);
     if (slot === this.slot) return false;
     this.slot = slot;
     return true;
+  }
+
+  private slotOf(nowMs: number): number {
+    return Math.floor((nowMs - this.offsetMs) / this.intervalMs);
   }
 }
 

@@ -14,7 +14,7 @@
  * twice); after the crash, (c), every point must be there with its exact timestamp.
  * State after SIGKILL, (d): the context store is localfilesystem, flushed every 5 s by the
  * app (settings.ts). The forecaster saves after every step; moving-window checkpoints at
- * wall-clock multiples of checkpointSeconds (60: every minute at :00) and on close,
+ * wall-clock multiples of checkpointSeconds plus half its hop (60: every minute at :30) and on close,
  * which a SIGKILL skips. So before the kill the test waits until the context file on disk
  * holds moving-window's samples (not for a wall-clock bound, which a loaded machine
  * overruns); the flush that wrote them also wrote the forecaster's earlier save.

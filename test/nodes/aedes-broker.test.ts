@@ -291,3 +291,112 @@ describe('aedes-broker node', function () {
     }
   });
 });
+
+describe('aedes-broker node: msgs wired in are published by the broker itself', function () {
+  this.timeout(20_000);
+  let port: number;
+  const clients: MqttClient[] = [];
+  const track = (c: MqttClient) => (clients.push(c), c);
+  const received = (client: MqttClient, count: number) =>
+    new Promise<{ topic: string; payload: string; retain: boolean; qos: number }[]>((resolve) => {
+      const got: { topic: string; payload: string; retain: boolean; qos: number }[] = [];
+      client.on('message', (topic, payload, packet) => {
+        got.push({ topic, payload: payload.toString(), retain: packet.retain, qos: packet.qos });
+        if (got.length === count) resolve(got);
+      });
+    });
+  const feed = (msg: Record<string, unknown>) => helper.getNode('b1').receive(msg);
+  /** The next error the node reports (done(err) reports through node.error). */
+  const nextError = () =>
+    new Promise<string>((resolve) =>
+      helper.getNode('b1').once('call:error', (call: { args: unknown[] }) => resolve(String(call.args[0]))),
+    );
+
+  beforeEach(async () => {
+    port = await freePort();
+    await helper.load(brokerNode, brokerFlow(port));
+    await waitListening(port);
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
+    await helper.unload();
+  });
+
+  it('publishes msg.topic / msg.payload (objects as JSON, strings as text, retain from the msg) at QoS 0', async () => {
+    const sub = track(await connect(port));
+    await sub.subscribeAsync('gridflow/#', { qos: 1 });
+    const got = received(sub, 3);
+    feed({ topic: 'gridflow/a', payload: { value: 1.5 } });
+    feed({ topic: 'gridflow/b', payload: 'text', qos: 0 });
+    feed({ topic: 'gridflow/c', payload: 7, retain: true });
+    assert.deepEqual(await got, [
+      { topic: 'gridflow/a', payload: '{"value":1.5}', retain: false, qos: 0 },
+      { topic: 'gridflow/b', payload: 'text', retain: false, qos: 0 },
+      { topic: 'gridflow/c', payload: '7', retain: false, qos: 0 },
+    ]);
+    const late = track(await connect(port));
+    const retained = received(late, 1);
+    await late.subscribeAsync('gridflow/c');
+    assert.deepEqual(await retained, [{ topic: 'gridflow/c', payload: '7', retain: true, qos: 0 }]);
+  });
+
+  it('publishes a batch ({payload: [{topic, payload}, …]}) item by item, in order', async () => {
+    const sub = track(await connect(port));
+    await sub.subscribeAsync('soak/out/#');
+    const items = Array.from({ length: 1000 }, (_, i) => ({ topic: `soak/out/k${i}`, payload: { mean: i } }));
+    const got = received(sub, 1000);
+    feed({ payload: items });
+    assert.deepEqual(
+      await got,
+      items.map((it) => ({ topic: it.topic, payload: JSON.stringify(it.payload), retain: false, qos: 0 })),
+    );
+  });
+
+  it('leaves out batch items with a bad topic, reports them in one error and publishes the rest', async () => {
+    const sub = track(await connect(port));
+    await sub.subscribeAsync('gridflow/#');
+    const got = received(sub, 2);
+    const error = nextError();
+    feed({
+      payload: [
+        { topic: 'gridflow/ok1', payload: 1 },
+        { topic: 'gridflow/+', payload: 2 },
+        'not an item',
+        { topic: '$SYS/x', payload: 3 },
+        { topic: 'gridflow/ok2', payload: 4 },
+      ],
+    });
+    assert.deepEqual(
+      (await got).map((m) => [m.topic, m.payload]),
+      [
+        ['gridflow/ok1', '1'],
+        ['gridflow/ok2', '4'],
+      ],
+    );
+    assert.match(
+      await error,
+      /3 of 5 not published: msg\.payload\[1\]\.topic: topic "gridflow\/\+" has a wildcard.*\(and 2 more\)/,
+    );
+    assert.equal(lastStatusText('b1'), '3 not published');
+  });
+
+  it('reports a msg with no topic, and a bad qos, and keeps publishing later msgs', async () => {
+    const sub = track(await connect(port));
+    await sub.subscribeAsync('gridflow/#');
+    const got = received(sub, 1);
+    let error = nextError();
+    feed({ payload: 1 });
+    assert.match(await error, /msg\.topic: the topic is not a non-empty string/);
+    error = nextError();
+    feed({ topic: 'gridflow/x', payload: 1, qos: 5 });
+    assert.match(await error, /msg\.qos 5 is not 0, 1 or 2/);
+    error = nextError();
+    feed({ topic: 'gridflow/x', payload: 1, qos: 1 });
+    assert.match(await error, /go out at QoS 0; use an mqtt out node for QoS 1 or 2/);
+    feed({ topic: 'gridflow/y', payload: 2 });
+    assert.deepEqual(
+      (await got).map((m) => m.topic),
+      ['gridflow/y'],
+    );
+  });
+});

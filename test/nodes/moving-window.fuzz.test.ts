@@ -40,5 +40,11 @@ const SPECS: Spec[] = [
     expectValid: oneOutput,
   },
 ];
+// The same with one msg per emission ({payload: [{topic, payload}]}, docs/adr/0151).
+SPECS.push({
+  ...SPECS[0],
+  name: 'batch output',
+  config: (role, env) => ({ ...SPECS[0].config(role, env), output: 'batch' }),
+});
 
 describeFuzz('moving-window', SPECS);

@@ -93,6 +93,81 @@ describe('moving-window node', function () {
     assert.equal(out[0].payload.count, 4); // 12:00:30, :40, :50 and 12:01:00, which closed it
   });
 
+  it('a tick that closes the windows of 1,000 keys sends every one, in order', async () => {
+    await helper.load(movingWindowNode, flow({ windowSeconds: 60 }));
+    const out = collect('out');
+    const mw = helper.getNode('mw') as TestNode;
+    const keys = Array.from({ length: 1000 }, (_, i) => `k${i}`);
+    for (const [i, topic] of keys.entries()) mw.receive({ topic, payload: i });
+    await flush();
+    await clock.tickAsync(30_001); // 12:01:00.001: all 1,000 windows close
+    for (let turn = 0; turn < 50 && out.length < 1000; turn++) await flush();
+    assert.deepEqual(
+      out.map((m) => m.topic),
+      keys,
+    );
+    assert.deepEqual(
+      out.map((m) => m.payload.mean),
+      keys.map((_, i) => i),
+    );
+    assert.ok(out.every((m) => m.payload.end === '2024-07-05T12:01:00.000Z' && m.payload.count === 1));
+  });
+
+  it('output batch: one msg per emission holding every window closed with it, the same windows as one msg each', async () => {
+    await helper.load(movingWindowNode, [
+      ...flow({ windowSeconds: 60 }),
+      {
+        id: 'mwb',
+        z: 't1',
+        type: 'moving-window',
+        windowSeconds: 60,
+        hopSeconds: 60,
+        aggregates: ['mean', 'min', 'max', 'count'],
+        output: 'batch',
+        wires: [['batch'], []],
+      },
+      { id: 'batch', z: 't1', type: 'helper' },
+    ] as ReturnType<typeof flow>);
+    const each = collect('out');
+    const batches = collect('batch');
+    const nodes = ['mw', 'mwb'].map((id) => helper.getNode(id) as TestNode);
+    await clock.tickAsync(5_000); // samples at :35, :45, … : none on a boundary, so the clock closes every window
+    for (let second = 0; second < 150; second += 10) {
+      for (const key of ['a', 'b', 'c']) for (const n of nodes) n.receive({ topic: key, payload: second });
+      await clock.tickAsync(10_000);
+      await flush();
+    }
+    await clock.tickAsync(1);
+    await flush();
+    assert.deepEqual(
+      batches.map((m) => m.payload.length),
+      [3, 3, 3],
+      'one msg per minute, every key in it',
+    );
+    assert.ok(batches.every((m) => m.topic === undefined));
+    assert.deepEqual(
+      batches.flatMap((m) => m.payload as Msg[]),
+      each.map((m) => ({ topic: m.topic, payload: m.payload })),
+    );
+  });
+
+  it('saves its state halfway between emissions (:30 when it emits every minute), not with the burst at :00', async () => {
+    const saves = sinon.spy(nodeState, 'saveState');
+    try {
+      await helper.load(movingWindowNode, flow());
+      const mw = helper.getNode('mw') as TestNode;
+      mw.receive({ topic: 'f', payload: 1 });
+      await clock.tickAsync(30_001); // 12:01:00.001: a window goes out
+      await flush();
+      assert.equal(saves.callCount, 0, 'no save with the :00 emissions');
+      await clock.tickAsync(30_000); // 12:01:30.001
+      await flush();
+      assert.equal(saves.callCount, 1, 'saved at :30');
+    } finally {
+      saves.restore();
+    }
+  });
+
   it('emits on the clock without new samples, and empty windows only with emitEmpty', async () => {
     await helper.load(movingWindowNode, flow({ windowSeconds: 60, emitEmpty: true }));
     const out = collect('out');

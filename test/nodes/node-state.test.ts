@@ -64,6 +64,14 @@ describe('node state: versions', () => {
     assert.equal(slots.due(180_001), false);
     assert.equal(slots.due(400_000), true, 'several intervals later: one checkpoint');
   });
+
+  it('checkpoint slots with an offset are due at the multiples plus the offset', () => {
+    const slots = new CheckpointSlots(60_000, 120_000, 30_000);
+    assert.equal(slots.due(149_999), false);
+    assert.equal(slots.due(150_000), true, ':30');
+    assert.equal(slots.due(180_000), false, 'not at :00');
+    assert.equal(slots.due(210_000), true);
+  });
 });
 
 helper.init(require.resolve('node-red'));
