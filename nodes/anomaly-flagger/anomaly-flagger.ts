@@ -166,10 +166,10 @@ export = (RED: NodeAPI) => {
       done();
     }
 
-    const order = new EventOrderBuffer<{ msg: Msg; value: number }>({
-      latenessMs: time.latenessMs,
-      maxFutureMs: time.maxFutureMs,
-    });
+    const order = new EventOrderBuffer<{ msg: Msg; value: number }>(
+      { latenessMs: time.latenessMs, maxFutureMs: time.maxFutureMs },
+      settings.maxKeys,
+    );
     const lateKeys = new OncePerKey();
     let late = 0;
     let lastInputMs = Date.now();
@@ -197,6 +197,9 @@ export = (RED: NodeAPI) => {
         showCounts();
         return done();
       }
+      // A key forgotten to make room for this one: its held samples are scored now, not lost.
+      if (result.forgotten)
+        for (const held of result.forgotten[1]) score(result.forgotten[0], held.value, held.msg, send);
       for (const held of result.released) score(key, held.value, held.msg, send);
       done();
     }

@@ -4,12 +4,16 @@
  * lateness) reaches them, so the same samples give the same results in any arrival order
  * within the lateness (docs/adr/0005-event-time.md). A sample older than one already
  * released is late; one stamped too far ahead of the wall clock is refused and does not
- * move the watermark.
+ * move the watermark. At most `maxKeys` keys are held: a new key beyond that makes room by
+ * forgetting the key idle the longest, whose held samples are released then (`forgotten`),
+ * so none is lost; a later sample of that key starts it afresh.
  */
 import { EventClock, everyPeriod, type EventTimeBounds } from './event-time';
+import { LruMap } from './lru-keys';
 
 export type OrderResult<T> =
-  { ok: true; released: T[] } | { ok: false; kind: 'late' | 'future'; reason: string };
+  | { ok: true; released: T[]; forgotten?: [string, T[]] }
+  | { ok: false; kind: 'late' | 'future'; reason: string };
 
 interface KeyOrder<T> {
   clock: EventClock;
@@ -19,19 +23,35 @@ interface KeyOrder<T> {
 }
 
 export class EventOrderBuffer<T> {
-  private readonly keys = new Map<string, KeyOrder<T>>();
+  private readonly keys: LruMap<KeyOrder<T>>;
 
-  constructor(readonly bounds: EventTimeBounds) {}
+  constructor(
+    readonly bounds: EventTimeBounds,
+    maxKeys = Infinity,
+  ) {
+    this.keys = new LruMap(maxKeys);
+  }
+
+  /** Keys forgotten to make room since the buffer was made. */
+  get evictedKeys(): number {
+    return this.keys.evicted;
+  }
 
   add(key: string, timeMs: number, item: T, nowMs: number): OrderResult<T> {
-    let order = this.keys.get(key);
-    if (!order) {
-      // The clock only tracks the watermark and the future bound: no periods are closed.
-      order = { clock: new EventClock(this.bounds, everyPeriod(1)), held: [], releasedThroughMs: -Infinity };
-      this.keys.set(key, order);
-    }
+    const known = this.keys.use(key);
+    // The clock only tracks the watermark and the future bound: no periods are closed.
+    const order = known ?? {
+      clock: new EventClock(this.bounds, everyPeriod(1)),
+      held: [],
+      releasedThroughMs: -Infinity,
+    };
     const verdict = order.clock.admit(timeMs, nowMs);
     if (!verdict.ok && verdict.kind === 'future') return verdict;
+    let forgotten: [string, T[]] | undefined;
+    if (!known) {
+      this.keys.admit(key, (oldKey, old) => (forgotten = [oldKey, this.release(old, Infinity)]));
+      this.keys.set(key, order);
+    }
     if (timeMs < order.releasedThroughMs) {
       const through = new Date(order.releasedThroughMs).toISOString();
       return {
@@ -44,7 +64,8 @@ export class EventOrderBuffer<T> {
     while (i > 0 && order.held[i - 1].timeMs > timeMs) i--;
     order.held.splice(i, 0, { timeMs, item });
     order.clock.note(timeMs);
-    return { ok: true, released: this.release(order, order.clock.watermarkMs) };
+    const released = this.release(order, order.clock.watermarkMs);
+    return forgotten && forgotten[1].length > 0 ? { ok: true, released, forgotten } : { ok: true, released };
   }
 
   /** Releases every held sample of `key` (every key when undefined), oldest first per key. */

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import helper from 'node-red-node-test-helper';
 import sinon from 'sinon';
+import fc from 'fast-check';
 import anomalyFlaggerNode from '../../nodes/anomaly-flagger/anomaly-flagger';
 import { EventOrderBuffer } from '../../nodes/core/event-order';
 
@@ -146,5 +147,76 @@ describe('EventOrderBuffer', () => {
     assert.equal((order.add('k', 101, 'y', 100) as { kind: string }).kind, 'future');
     assert.deepEqual(order.flush(), [['k', ['c']]]);
     assert.equal(order.heldCount, 0);
+  });
+
+  it('holds at most maxKeys keys: a new key forgets the one idle the longest and releases its held samples', () => {
+    const order = new EventOrderBuffer<string>({ latenessMs: 100, maxFutureMs: 0 }, 2);
+    assert.deepEqual(order.add('a', 10, 'a10', 1000), { ok: true, released: [] });
+    assert.deepEqual(order.add('b', 20, 'b20', 1000), { ok: true, released: [] });
+    assert.deepEqual(order.add('a', 11, 'a11', 1000), { ok: true, released: [] }); // b is now the oldest
+    assert.deepEqual(order.add('c', 30, 'c30', 1000), { ok: true, released: [], forgotten: ['b', ['b20']] });
+    assert.equal(order.evictedKeys, 1);
+    assert.equal(order.heldCount, 3);
+    assert.equal(
+      (order.add('d', 5000, 'd', 1000) as { kind: string }).kind,
+      'future',
+      'refused: nothing forgotten',
+    );
+    assert.equal(order.evictedKeys, 1);
+    assert.deepEqual(order.flush(), [
+      ['a', ['a10', 'a11']],
+      ['c', ['c30']],
+    ]);
+  });
+
+  it('with room for every key, bounded and unbounded release the same samples in the same order', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ key: fc.constantFrom('a', 'b', 'c'), timeMs: fc.integer({ min: 0, max: 500 }) }),
+          {
+            maxLength: 60,
+          },
+        ),
+        (samples) => {
+          const run = (maxKeys?: number) => {
+            const order = new EventOrderBuffer<number>({ latenessMs: 50, maxFutureMs: 0 }, maxKeys);
+            const out = samples.map((s, i) => order.add(s.key, s.timeMs, i, 1000));
+            return [out, order.flush()];
+          };
+          assert.deepEqual(run(3), run());
+        },
+      ),
+    );
+  });
+
+  it('with fewer keys than arrive, every accepted sample is still released exactly once', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ key: fc.constantFrom('a', 'b', 'c', 'd'), timeMs: fc.integer({ min: 0, max: 500 }) }),
+          {
+            maxLength: 60,
+          },
+        ),
+        fc.integer({ min: 1, max: 3 }),
+        (samples, maxKeys) => {
+          const order = new EventOrderBuffer<number>({ latenessMs: 50, maxFutureMs: 0 }, maxKeys);
+          const released: number[] = [];
+          const accepted: number[] = [];
+          samples.forEach((s, i) => {
+            const r = order.add(s.key, s.timeMs, i, 1000);
+            if (!r.ok) return;
+            accepted.push(i);
+            released.push(...(r.forgotten?.[1] ?? []), ...r.released);
+          });
+          for (const [, items] of order.flush()) released.push(...items);
+          assert.deepEqual(
+            [...released].sort((x, y) => x - y),
+            accepted,
+          );
+        },
+      ),
+    );
   });
 });
