@@ -5,6 +5,7 @@
  * See docs/adr/0031-record-dedupe.md.
  */
 import { parseIsoTime } from './timestamp';
+import { LruMap } from './lru-keys';
 
 export type TimeUnit = 'ms' | 's';
 
@@ -68,12 +69,19 @@ export interface DedupeResult<R> {
 /** High-water marks per target key; serialisable into the context store. */
 export type DedupeState = Record<string, number>;
 
-export class RecordDedupe {
-  private readonly marks = new Map<string, number>();
+/** Targets whose mark is kept: a target list that keeps changing cannot grow the state without bound. */
+export const MAX_DEDUPE_KEYS = 100_000;
 
-  constructor(state?: DedupeState) {
+export class RecordDedupe {
+  private readonly marks: LruMap<number>;
+
+  constructor(state?: DedupeState, maxKeys = MAX_DEDUPE_KEYS) {
+    this.marks = new LruMap(maxKeys);
     for (const [key, mark] of Object.entries(state ?? {}))
-      if (Number.isFinite(mark)) this.marks.set(key, mark);
+      if (Number.isFinite(mark)) {
+        this.marks.admit(key);
+        this.marks.set(key, mark);
+      }
   }
 
   /** Newest record time emitted for `key`, if any. */
@@ -92,7 +100,7 @@ export class RecordDedupe {
     timeOf: (record: R) => number | undefined,
     notAfterMs = Infinity,
   ): DedupeResult<R> {
-    const mark = this.marks.get(key) ?? -Infinity;
+    const mark = this.marks.use(key) ?? -Infinity;
     const fresh: TimedRecord<R>[] = [];
     let seen = 0;
     let untimed = 0;
@@ -108,7 +116,11 @@ export class RecordDedupe {
     fresh.sort((a, b) => a.timeMs - b.timeMs); // stable: the first listed wins
     const unique = fresh.filter((f, i) => i === 0 || f.timeMs !== fresh[i - 1].timeMs);
     seen += fresh.length - unique.length;
-    if (unique.length > 0) this.marks.set(key, unique[unique.length - 1].timeMs);
+    if (unique.length > 0) {
+      // The target idle the longest is forgotten to make room: its next poll emits its records again.
+      this.marks.admit(key);
+      this.marks.set(key, unique[unique.length - 1].timeMs);
+    }
     return { fresh: unique, seen, untimed, future };
   }
 

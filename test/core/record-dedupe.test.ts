@@ -31,6 +31,19 @@ describe('RecordDedupe', () => {
     assert.equal(dedupe.take('b', recordsAt(0, 5), timeOf).fresh.length, 6);
   });
 
+  it('keeps the marks of at most maxKeys targets, forgetting the one idle the longest (also from a saved state)', () => {
+    const dedupe = new RecordDedupe(undefined, 2);
+    dedupe.take('a', recordsAt(0, 5), timeOf);
+    dedupe.take('b', recordsAt(0, 5), timeOf);
+    dedupe.take('a', recordsAt(0, 6), timeOf); // a used last: b is the oldest
+    dedupe.take('c', recordsAt(0, 5), timeOf);
+    assert.deepEqual(Object.keys(dedupe.toJSON()).sort(), ['a', 'c']);
+    assert.equal(dedupe.take('a', recordsAt(0, 6), timeOf).fresh.length, 0, 'a still deduplicated');
+    assert.equal(dedupe.take('b', recordsAt(0, 5), timeOf).fresh.length, 6, 'b forgotten: emitted again');
+    const restored = new RecordDedupe({ x: 1, y: 2, z: 3 }, 2);
+    assert.deepEqual(restored.toJSON(), { y: 2, z: 3 });
+  });
+
   it('reads zone-less times as UTC', () => {
     assert.equal(recordTimeMs('2024-07-05T13:54:00'), Date.UTC(2024, 6, 5, 13, 54));
     assert.equal(recordTimeMs('2024-07-05T15:54:00+02:00'), Date.UTC(2024, 6, 5, 13, 54));
