@@ -286,7 +286,7 @@ export = (RED: NodeAPI) => {
       const { closed } = result;
       // One window per sample (hopSeconds 0, no lateness) goes out on the msg object itself.
       if (closed.length === 1 && hopMs === 0) send(toMsg(closed[0], msg));
-      else if (closed.length > 0) send([closed.map((w) => toMsg(w)), null]);
+      else emit(closed);
       done();
     });
 
