@@ -37,6 +37,32 @@
  * length at 10 / 300 / 3,000: mw/smooth 0.71–0.85 / 0.95–1.35 / 0.84–0.87×, mw/change
  * 0.73–0.92 / 0.82–0.94 / 0.73–1.12×, after/before (the build before issue 16's changes)
  * 1.07–1.17 / 1.11–1.56 / 1.13–1.36×; at 100,000 mw/smooth 3.41×.
+ *
+ * Second pass, 2026-12-02 10:15–11:00 UTC, load average 2–9 on the 2 cores:
+ * - `_msgid`: the per-sample path already sends the input msg on, so Node-RED's
+ *   generateId runs once per msg, in the source's receive(), for change, smooth and
+ *   moving-window alike; it is not part of the gap.
+ * - Date.now() stays: with a blank time property the arrival time is the sample's time
+ *   (the payload's start and end), and with one set the wall clock still bounds future
+ *   samples and ages the key (TTL).
+ * - The payload had three fields in its literal and the aggregate in a separate property
+ *   store; built from `{}` (four in-object fields) it is one object. Allocation sampling
+ *   (HeapProfiler sampling with collected objects, window 300, 100k msgs) per msg through
+ *   the whole flow: moving-window 7,405 → 7,378 bytes, change 7,321, smooth 7,134 (the
+ *   rest is Node-RED's hop: receive/send/done closures, metric records, send events,
+ *   setImmediate), so allocation is no longer where moving-window differs.
+ * - Self time of the node now (cpu-prof, ns per msg): handler 110–210, countPayload
+ *   50–100, addCounted 20–40, onInput 20, msg path reader 15–40, isoTime 10–25: about
+ *   0.25–0.4 µs of the 4–8 µs a msg costs here; `done()` (~0.3 µs) is what smooth skips.
+ * - Noise: an A/A run of this file (BENCH_BEFORE = the same commit) gave after/before
+ *   1.03–1.18× per CPU-s, and alternating old/new rounds in one process 1.00–1.12× per
+ *   CPU-s for the payload change (per-round range 0.61–1.45×); differences under ~10 %
+ *   cannot be told apart on this machine while other agents run.
+ * `BENCH_BEFORE=/tmp/mw-old/dist BENCH_LENGTHS=10,300,3000 BENCH_FILTERS=0 BENCH_ROUNDS=5`,
+ * three runs at 10:35–10:39 (load 3.4–5.1), per CPU-s medians at 10 / 300 / 3,000:
+ * mw/smooth 0.90 / 0.84 / 0.85×, 0.77 / 0.94 / 0.89×, 0.88 / 0.88 / 0.91×; mw/change
+ * 0.88 / 0.95 / 0.78×, 0.90 / 1.01 / 0.93×, 0.79 / 0.85 / 0.93×; after/before 1.06 /
+ * 1.04 / 1.03×, 0.99 / 1.14 / 1.10×, 0.96 / 1.03 / 1.13×.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

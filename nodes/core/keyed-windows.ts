@@ -122,21 +122,19 @@ export class KeyedWindows {
 
   /** Adds a sample; returns the windows its watermark closed, or why it was refused. */
   add(key: string, timeMs: number, value: number, nowMs: number): AddResult {
+    if (this.settings.count > 0 && this.settings.hopMs === 0)
+      return this.addCountedResult(key, timeMs, value, nowMs);
     const found = this.entries.get(key);
-    const isNew = found === undefined;
     const entry = found ?? this.addKey(key, nowMs);
     if (entry === undefined) return this.full();
     const { clock, window } = entry;
     const admission = clock.admit(timeMs, nowMs);
-    // Count windows emitted per sample follow arrival order: nothing is late for them.
-    const perSampleCount = window instanceof CountWindow && this.settings.hopMs === 0;
-    if (!admission.ok && !(perSampleCount && admission.kind === 'late')) {
-      if (isNew) this.entries.delete(key); // a refused first sample leaves no key behind
+    if (!admission.ok) {
+      if (found === undefined) this.entries.delete(key); // a refused first sample leaves no key behind
       return admission;
     }
     if (window instanceof CountWindow) {
       entry.lastSeenMs = nowMs;
-      if (perSampleCount) return { ok: true, closed: this.addPerSample(key, entry, window, timeMs, value) };
       const closed: ClosedWindow[] = [];
       this.addToCount(key, entry, window, timeMs, value, closed);
       return { ok: true, closed };
@@ -174,6 +172,14 @@ export class KeyedWindows {
     entry.clock.observe(timeMs);
     window.add(timeMs, value);
     return this.settings.emitWarmup || window.size === this.settings.count ? window : null;
+  }
+
+  /** addCounted as `add` returns it: the window ending at the sample (a one-element array literal), or none. */
+  private addCountedResult(key: string, timeMs: number, value: number, nowMs: number): AddResult {
+    const window = this.addCounted(key, timeMs, value, nowMs);
+    if (window === null) return { ok: true, closed: [] };
+    if (!(window instanceof CountWindow)) return window;
+    return { ok: true, closed: [countWindow(key, window.summary())] };
   }
 
   /**
@@ -310,24 +316,6 @@ export class KeyedWindows {
     const summary = window.sealedSummary(timeMs);
     if (!this.settings.emitWarmup && timeMs - lengthMs < entry.firstMs) return;
     closed.push({ key, startMs: timeMs - lengthMs, endMs: timeMs, summary });
-  }
-
-  /**
-   * Count windows emitted per sample, the hot path: the one window as a one-element array
-   * literal (an empty array grown by push allocates room for 17).
-   */
-  private addPerSample(
-    key: string,
-    entry: Entry,
-    window: CountWindow,
-    timeMs: number,
-    value: number,
-  ): ClosedWindow[] {
-    entry.clock.observe(timeMs);
-    window.add(timeMs, value);
-    if (this.settings.emitWarmup || window.size === this.settings.count)
-      return [countWindow(key, window.summary())];
-    return [];
   }
 
   /** Count windows with a hop: the last N samples in arrival order, emitted at the last boundary reached. */
