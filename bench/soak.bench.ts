@@ -58,7 +58,7 @@
  * Default ~3 min (SOAK_SECONDS=180); BENCH_FULL=1 runs 10 min. SOAK_KEYS changes the keys;
  * SOAK_WARMUP_SECONDS the warm-up (ticks before its end are not in the latency figures).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -293,6 +293,50 @@ async function connect(port: number, id: string): Promise<mqtt.MqttClient> {
   }
 }
 
+/**
+ * The floor of any MQTT path: aedes alone (its own process, no Node-RED, no ingest) publishes
+ * `KEYS` result-sized messages at once; this process receives and parses them as the soak's
+ * subscriber does. First and last arrival after the order, ms, per round.
+ */
+async function brokerBurstFloor(rounds: number): Promise<{ first: number; last: number }[]> {
+  const child = fork(join(__dirname, 'broker-burst-process.js'), { stdio: 'ignore' });
+  try {
+    const { port } = await new Promise<{ port: number }>((resolve) => child.once('message', resolve));
+    const subscriber = await connect(port, 'floor-results');
+    await subscriber.subscribeAsync('soak/out/#', { qos: 0 });
+    const payload = JSON.stringify({
+      start: '2026-12-02T10:00:00.000Z',
+      end: '2026-12-02T10:05:00.000Z',
+      count: 300,
+      mean: 1764669449999.5,
+      min: 1764669150000,
+      max: 1764669449999,
+    });
+    const out: { first: number; last: number }[] = [];
+    for (let round = 0; round < rounds; round++) {
+      let got = 0;
+      let first = NaN;
+      const sentMs = Date.now();
+      const all = new Promise<number>((resolve) =>
+        subscriber.on('message', (_topic, buf) => {
+          JSON.parse(buf.toString());
+          if (got++ === 0) first = Date.now() - sentMs;
+          if (got === KEYS) resolve(Date.now() - sentMs);
+        }),
+      );
+      child.send({ count: KEYS, payload });
+      const last = await all;
+      out.push({ first, last });
+      subscriber.removeAllListeners('message');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await subscriber.endAsync();
+    return out;
+  } finally {
+    child.kill();
+  }
+}
+
 export async function run(): Promise<void> {
   const userDir = mkdtempSync(join(tmpdir(), 'gridflow-soak-'));
   writeFileSync(join(userDir, 'flows.json'), JSON.stringify(soakFlows(), null, 2));
@@ -375,6 +419,7 @@ export async function run(): Promise<void> {
   app.kill('SIGINT');
   await new Promise((r) => app.once('exit', r));
   rmSync(userDir, { recursive: true, force: true });
+  const floor = await brokerBurstFloor(5);
 
   // Share of published samples counted: the last tick whose window lies inside the load.
   const fullTicks = [...ticks.entries()].filter(([end]) => Date.parse(end) <= endMs).sort();
@@ -433,6 +478,13 @@ export async function run(): Promise<void> {
   );
   console.log(
     `| burst: first / last result after the tick, median of ${bursts.length} ticks (ms) | ${f(median(bursts.map((b) => b.first)), 0)} / ${f(median(bursts.map((b) => b.last)), 0)} |`,
+  );
+  const floorStat = (pick: (r: { first: number; last: number }) => number) => {
+    const xs = floor.map(pick).sort((a, b) => a - b);
+    return `${f(median(xs), 0)} (${f(xs[0], 0)}–${f(xs[xs.length - 1], 0)})`;
+  };
+  console.log(
+    `| floor: aedes alone publishes ${KEYS} results at once (no Node-RED, no ingest), ${floor.length} rounds after the soak: first / last at this subscriber, median (min–max) (ms) | ${floorStat((r) => r.first)} / ${floorStat((r) => r.last)} |`,
   );
   console.log(
     `| latency publish (newest sample) → result p50 / p99 (ms) | ${f(percentile(sortedPub, 50), 0)} / ${f(percentile(sortedPub, 99), 0)} |`,
