@@ -10,9 +10,12 @@ import {
   credentialsMatch,
   isAllowed,
   isLoopbackAddress,
+  isValidFilter,
   parseAccessRules,
   type AccessRule,
 } from '../core/mqtt-access';
+import { decodePayload, PAYLOAD_TYPES, type PayloadType } from '../core/mqtt-receive';
+import { OncePerKey } from '../core/lru-keys';
 import { failOnBadConfig } from '../shared/config-failure';
 import { onInput, registerNode } from '../shared/node-handler';
 import { publishesOf, type BrokerPublish } from '../core/mqtt-publish';
@@ -24,6 +27,8 @@ interface AedesBrokerConfig extends NodeDef {
   wsPort: string;
   anonymous: 'loopback' | 'always' | 'never';
   accessRules: string;
+  subscribe?: string;
+  datatype?: string;
 }
 interface AedesBrokerCredentials {
   username?: string;
@@ -37,6 +42,9 @@ interface BrokerSettings {
   rules: AccessRule[];
   username?: string;
   password?: string;
+  /** Topic filter whose messages the node sends on its output ('' = none). */
+  subscribe: string;
+  datatype: PayloadType;
 }
 
 const CONNACK_IDENTIFIER_REJECTED = 2;
@@ -55,9 +63,25 @@ function parseSettings(config: AedesBrokerConfig, credentials: AedesBrokerCreden
       : undefined,
     anonymous,
     rules: parseAccessRules(config.accessRules || ''),
+    subscribe: parseSubscribe(config.subscribe),
+    datatype: parseDatatype(config.datatype),
     username: credentials.username || undefined,
     password: credentials.password || undefined,
   };
+}
+
+function parseSubscribe(raw: unknown): string {
+  const filter = String(raw ?? '').trim();
+  if (filter !== '' && (!isValidFilter(filter) || filter.startsWith('$')))
+    throw new Error(`subscribe "${filter}" is not an MQTT topic filter (blank: send nothing)`);
+  return filter;
+}
+
+function parseDatatype(raw: unknown): PayloadType {
+  const type = String(raw || 'auto');
+  if (!(PAYLOAD_TYPES as readonly string[]).includes(type))
+    throw new Error(`datatype "${type}" is not one of ${PAYLOAD_TYPES.join(', ')}`);
+  return type as PayloadType;
 }
 
 function connectError(message: string, returnCode: number): AuthenticateError {
@@ -164,6 +188,25 @@ export = (RED: NodeAPI) => {
       showStatus(node, 'ok', `${n} client${n === 1 ? '' : 's'} :${settings.port}`);
     };
 
+    // Messages published to the Subscribe filter go out on the output: no client, no TCP.
+    const badPayloadTopics = new OncePerKey();
+    const sendPublished = (
+      packet: { topic: string; payload: Buffer | string; qos: number; retain: boolean },
+      callback: () => void,
+    ) => {
+      callback();
+      if (packet.topic.startsWith('$')) return; // the broker's own $SYS topics
+      const bytes = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      const decoded = decodePayload(bytes, settings.datatype);
+      const msg = { topic: packet.topic, qos: packet.qos, retain: packet.retain };
+      if (decoded.ok) node.send({ ...msg, payload: decoded.payload });
+      else if (badPayloadTopics.first(packet.topic))
+        node.error(`message on ${packet.topic} not sent: ${decoded.reason} (datatype ${settings.datatype})`, {
+          ...msg,
+          payload: bytes,
+        });
+    };
+
     // The TCP port opens synchronously, before aedes is ready, so that MQTT clients
     // started in the same deploy (the flows' mqtt out nodes) connect at their first try;
     // their sockets wait, unread, until the broker takes them.
@@ -185,6 +228,7 @@ export = (RED: NodeAPI) => {
       ready.on('client', showClients);
       ready.on('clientDisconnect', showClients);
       broker = ready;
+      if (settings.subscribe) ready.subscribe(settings.subscribe, sendPublished, () => undefined);
       for (const socket of pending.splice(0)) if (!socket.destroyed) ready.handle(socket);
       await tcpListening;
       if (settings.wsPort) {

@@ -11,4 +11,9 @@ export const AEDES_BROKER_MIGRATIONS: readonly ConfigMigration[] = [
     version: 1,
     up: (config) => config,
   },
+  {
+    // Before the broker had an output (issue 16): it sends nothing.
+    version: 2,
+    up: (config) => ({ subscribe: '', datatype: 'auto', ...config }),
+  },
 ];

@@ -34,7 +34,7 @@ export function parseAccessRules(text: string): AccessRule[] {
   return rules;
 }
 
-function isValidFilter(filter: string): boolean {
+export function isValidFilter(filter: string): boolean {
   const levels = filter.split('/');
   return levels.every((level, i) => {
     if (level === '#') return i === levels.length - 1;

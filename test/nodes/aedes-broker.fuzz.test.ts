@@ -20,7 +20,7 @@ const badTopic = fc.constantFrom<unknown>('', 'gridflow/+/x', 'gridflow/#', '$SY
 const SPECS: Spec[] = [
   {
     type: 'aedes-broker',
-    outputs: 0,
+    outputs: 1,
     config: (role) => ({
       port: String(ports[role]),
       bind: '127.0.0.1',

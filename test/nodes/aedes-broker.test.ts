@@ -400,3 +400,85 @@ describe('aedes-broker node: msgs wired in are published by the broker itself', 
     );
   });
 });
+
+describe('aedes-broker node: Subscribe sends what clients publish, taken from the broker itself', function () {
+  this.timeout(20_000);
+  let port: number;
+  const clients: MqttClient[] = [];
+  const track = (c: MqttClient) => (clients.push(c), c);
+  type Out = { topic: string; payload: unknown; qos: number; retain: boolean };
+
+  async function load(extra: Record<string, unknown>) {
+    port = await freePort();
+    await helper.load(brokerNode, [
+      { ...brokerFlow(port, extra)[0], wires: [['out']] },
+      { id: 'out', type: 'helper' },
+    ]);
+    await waitListening(port);
+    const got: Out[] = [];
+    (helper.getNode('out') as unknown as NodeJS.EventEmitter).on('input', (m: Out) => got.push(m));
+    return got;
+  }
+  const until = async (cond: () => boolean) => {
+    for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  };
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
+    await helper.unload();
+  });
+
+  it('sends messages on matching topics only, JSON parsed (auto-detect), text as text, other bytes as a Buffer', async () => {
+    const got = await load({ subscribe: 'gridflow/in/#' });
+    const pub = track(await connect(port));
+    await pub.publishAsync('gridflow/in/a', '{"value":1.5}');
+    await pub.publishAsync('gridflow/other', '{"value":2}');
+    await pub.publishAsync('gridflow/in/b', 'plain text', { qos: 1 });
+    await pub.publishAsync('gridflow/in/c', Buffer.from([0xff, 0xfe]));
+    await until(() => got.length >= 3);
+    assert.deepEqual(
+      got.map((m) => [m.topic, m.payload, m.qos, m.retain]),
+      [
+        ['gridflow/in/a', { value: 1.5 }, 0, false],
+        ['gridflow/in/b', 'plain text', 1, false],
+        ['gridflow/in/c', Buffer.from([0xff, 0xfe]), 0, false],
+      ],
+    );
+  });
+
+  it('with datatype json refuses a payload that is not JSON, once per topic, and sends the rest', async () => {
+    const got = await load({ subscribe: 'gridflow/in/+', datatype: 'json' });
+    const errors: string[] = [];
+    (helper.getNode('b1') as unknown as NodeJS.EventEmitter).on('call:error', (call: { args: unknown[] }) =>
+      errors.push(String(call.args[0])),
+    );
+    const pub = track(await connect(port));
+    await pub.publishAsync('gridflow/in/a', 'not json');
+    await pub.publishAsync('gridflow/in/a', 'still not');
+    await pub.publishAsync('gridflow/in/a', '42');
+    await until(() => got.length >= 1);
+    assert.deepEqual(
+      got.map((m) => m.payload),
+      [42],
+    );
+    assert.equal(errors.length, 1);
+    assert.match(errors[0], /message on gridflow\/in\/a not sent: the payload is not JSON \(datatype json\)/);
+  });
+
+  it('sends nothing with Subscribe blank, and refuses a filter that is not one', async () => {
+    const got = await load({});
+    const pub = track(await connect(port));
+    await pub.publishAsync('gridflow/in/a', '1');
+    const sub = track(await connect(port));
+    await sub.subscribeAsync('gridflow/in/a');
+    const seen = nextMessage(sub);
+    await pub.publishAsync('gridflow/in/a', '2');
+    await seen; // the broker has routed it
+    assert.equal(got.length, 0);
+    await helper.unload();
+    port = await freePort();
+    await helper.load(brokerNode, brokerFlow(port, { subscribe: 'gridflow/#/x' }));
+    const node = helper.getNode('b1');
+    const calls = (node.error as unknown as { args: unknown[][] }).args;
+    assert.match(String(calls[0]?.[0]), /subscribe "gridflow\/#\/x" is not an MQTT topic filter/);
+  });
+});

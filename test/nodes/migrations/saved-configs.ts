@@ -14,14 +14,30 @@ function unchanged(first: SavedConfig): Chain {
 }
 
 export const SAVED_CONFIGS: Record<string, Chain> = {
-  'aedes-broker': unchanged({
-    name: '',
-    port: '1883',
-    bind: '127.0.0.1',
-    wsPort: '',
-    anonymous: 'loopback',
-    accessRules: '',
-  }),
+  'aedes-broker': [
+    { name: '', port: '1883', bind: '127.0.0.1', wsPort: '', anonymous: 'loopback', accessRules: '' },
+    {
+      name: '',
+      port: '1883',
+      bind: '127.0.0.1',
+      wsPort: '',
+      anonymous: 'loopback',
+      accessRules: '',
+      version: 1,
+    },
+    // before the output (issue 16)
+    {
+      name: '',
+      port: '1883',
+      bind: '127.0.0.1',
+      wsPort: '',
+      anonymous: 'loopback',
+      accessRules: '',
+      subscribe: '',
+      datatype: 'auto',
+      version: 2,
+    },
+  ],
   'anomaly-flagger': [
     // 97b26e8: the threshold was `k`
     {
