@@ -15,6 +15,7 @@
  * `{int: n}` (docs/adr/0021). Timestamps are converted to the precision exactly, without
  * going through a float for us/ns.
  */
+import { floatText } from './float-text';
 import { parseIsoTime } from './timestamp';
 
 export type Precision = 'ns' | 'us' | 'ms' | 's';
@@ -96,7 +97,7 @@ const INT64_MAX = 2n ** 63n - 1n;
 export function formatFieldValue(value: FieldValue): string | undefined | Error {
   switch (typeof value) {
     case 'number':
-      if (Number.isFinite(value)) return String(value === 0 ? 0 : value);
+      if (Number.isFinite(value)) return value === 0 ? '0' : floatText(value);
       return new Error(`is ${String(value)}, which InfluxDB cannot store`);
     case 'string':
       return quoteString(value);
