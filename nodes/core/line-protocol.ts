@@ -254,6 +254,8 @@ export class LineBuilder {
   private lastSeries = '';
   private readonly keyCache = new Map<string, string>();
   private readonly fieldKeyCache = new Map<string, string>();
+  /** Series texts by measurement, tag key, tag value, …: a file's points cycle through a few series. */
+  private readonly seriesTexts = new SeriesTexts();
 
   constructor(readonly precision: Precision) {}
 
@@ -328,18 +330,27 @@ export class LineBuilder {
     this.lastMeasurement = measurement;
     this.lastTagKeys.length = 0;
     this.lastTagValues.length = 0;
-    let series = escapeMeasurement(measurement);
+    let cached: SeriesNode | undefined = this.seriesTexts.start(measurement);
     for (const key in tags) {
       const value = tags[key];
       this.lastTagKeys.push(key);
       // An object's text may change while it stays the same object: never a match.
-      this.lastTagValues.push(
-        (typeof value === 'object' && value !== null) || typeof value === 'function' ? NEVER_EQUAL : value,
-      );
+      const changeable = (typeof value === 'object' && value !== null) || typeof value === 'function';
+      this.lastTagValues.push(changeable ? NEVER_EQUAL : value);
+      cached = changeable ? undefined : this.seriesTexts.next(this.seriesTexts.next(cached, key), value);
+    }
+    if (cached?.text !== undefined) {
+      this.lastSeries = cached.text;
+      return;
+    }
+    let series = escapeMeasurement(measurement);
+    for (const key in tags) {
+      const value = tags[key];
       if (value === undefined || value === null || value === '') continue; // InfluxDB has no empty tags
       series += ',' + this.key(key) + '=' + escapeKey(typeof value === 'string' ? value : String(value));
     }
     this.lastSeries = series;
+    if (cached) cached.text = series;
   }
 
   private key(name: string): string {
@@ -358,6 +369,42 @@ export class LineBuilder {
       if (this.fieldKeyCache.size < 10_000) this.fieldKeyCache.set(name, escaped);
     }
     return escaped;
+  }
+}
+
+interface SeriesNode {
+  text?: string;
+  next?: Map<unknown, SeriesNode>;
+}
+
+/** A trie of series texts; emptied when it holds MAX_NODES (a tag that never repeats, say). */
+class SeriesTexts {
+  private static readonly MAX_NODES = 20_000;
+  private root: SeriesNode = {};
+  private nodes = 0;
+
+  /** The node of a measurement. */
+  start(measurement: string): SeriesNode {
+    return this.child(this.root, measurement);
+  }
+
+  /** The node after `parent` for a tag key or value; none after none. */
+  next(parent: SeriesNode | undefined, part: unknown): SeriesNode | undefined {
+    return parent && this.child(parent, part);
+  }
+
+  private child(parent: SeriesNode, part: unknown): SeriesNode {
+    const next = (parent.next ??= new Map());
+    let node = next.get(part);
+    if (node === undefined) {
+      if (++this.nodes > SeriesTexts.MAX_NODES) {
+        this.root = {};
+        this.nodes = 0;
+      }
+      node = {};
+      next.set(part, node);
+    }
+    return node;
   }
 }
 
