@@ -251,9 +251,12 @@ export class LineBuilder {
   private lastMeasurement = '';
   private readonly lastTagKeys: string[] = [];
   private readonly lastTagValues: unknown[] = [];
+  private lastTagCount = 0;
   private lastSeries = '';
   private readonly keyCache = new Map<string, string>();
-  private readonly fieldKeyCache = new Map<string, string>();
+  /** ` key=` for the first field of a line, `,key=` for the others. */
+  private readonly firstFieldPrefixes = new Map<string, string>();
+  private readonly fieldPrefixes = new Map<string, string>();
   /** Series texts by measurement, tag key, tag value, …: a file's points cycle through a few series. */
   private readonly seriesTexts = new SeriesTexts();
 
@@ -286,7 +289,7 @@ export class LineBuilder {
     const start = sink.mark();
     if (measurement !== this.lastMeasurement || !this.sameTags(tags)) this.newSeries(measurement, tags);
     sink.text(this.lastSeries);
-    let separator = ' ';
+    let first = true;
     for (const key in fields) {
       const text = formatFieldValue(fields[key]);
       if (text === undefined) continue;
@@ -294,13 +297,11 @@ export class LineBuilder {
         sink.rollback(start);
         return reasonFor(`field "${key}" ${text.message}`);
       }
-      sink.text(separator);
-      sink.text(this.fieldKey(key));
-      sink.text('=');
+      sink.text(this.fieldPrefix(key, first));
       sink.text(text);
-      separator = ',';
+      first = false;
     }
-    if (separator === ' ') {
+    if (first) {
       sink.rollback(start);
       return reasonFor('has no field with a value');
     }
@@ -318,27 +319,28 @@ export class LineBuilder {
   private sameTags(tags: Record<string, unknown> | undefined): boolean {
     const keys = this.lastTagKeys;
     const values = this.lastTagValues;
+    const count = this.lastTagCount;
     let i = 0;
     for (const key in tags) {
-      if (i >= keys.length || keys[i] !== key || values[i] !== tags[key]) return false;
+      if (i >= count || keys[i] !== key || values[i] !== tags[key]) return false;
       i++;
     }
-    return i === keys.length;
+    return i === count;
   }
 
   private newSeries(measurement: string, tags: Record<string, unknown> | undefined): void {
     this.lastMeasurement = measurement;
-    this.lastTagKeys.length = 0;
-    this.lastTagValues.length = 0;
+    let count = 0;
     let cached: SeriesNode | undefined = this.seriesTexts.start(measurement);
     for (const key in tags) {
       const value = tags[key];
-      this.lastTagKeys.push(key);
+      this.lastTagKeys[count] = key;
       // An object's text may change while it stays the same object: never a match.
       const changeable = (typeof value === 'object' && value !== null) || typeof value === 'function';
-      this.lastTagValues.push(changeable ? NEVER_EQUAL : value);
+      this.lastTagValues[count++] = changeable ? NEVER_EQUAL : value;
       cached = changeable ? undefined : this.seriesTexts.next(this.seriesTexts.next(cached, key), value);
     }
+    this.lastTagCount = count;
     if (cached?.text !== undefined) {
       this.lastSeries = cached.text;
       return;
@@ -362,13 +364,14 @@ export class LineBuilder {
     return escaped;
   }
 
-  private fieldKey(name: string): string {
-    let escaped = this.fieldKeyCache.get(name);
-    if (escaped === undefined) {
-      escaped = escapeFieldKey(name);
-      if (this.fieldKeyCache.size < 10_000) this.fieldKeyCache.set(name, escaped);
+  private fieldPrefix(name: string, first: boolean): string {
+    const cache = first ? this.firstFieldPrefixes : this.fieldPrefixes;
+    let prefix = cache.get(name);
+    if (prefix === undefined) {
+      prefix = (first ? ' ' : ',') + escapeFieldKey(name) + '=';
+      if (cache.size < 10_000) cache.set(name, prefix);
     }
-    return escaped;
+    return prefix;
   }
 }
 
