@@ -15,6 +15,7 @@
  * `{int: n}` (docs/adr/0021). Timestamps are converted to the precision exactly, without
  * going through a float for us/ns.
  */
+import { floatText } from './float-text';
 import { parseIsoTime } from './timestamp';
 
 export type Precision = 'ns' | 'us' | 'ms' | 's';
@@ -96,7 +97,7 @@ const INT64_MAX = 2n ** 63n - 1n;
 export function formatFieldValue(value: FieldValue): string | undefined | Error {
   switch (typeof value) {
     case 'number':
-      if (Number.isFinite(value)) return String(value === 0 ? 0 : value);
+      if (Number.isFinite(value)) return value === 0 ? '0' : floatText(value);
       return new Error(`is ${String(value)}, which InfluxDB cannot store`);
     case 'string':
       return quoteString(value);
@@ -250,9 +251,14 @@ export class LineBuilder {
   private lastMeasurement = '';
   private readonly lastTagKeys: string[] = [];
   private readonly lastTagValues: unknown[] = [];
+  private lastTagCount = 0;
   private lastSeries = '';
   private readonly keyCache = new Map<string, string>();
-  private readonly fieldKeyCache = new Map<string, string>();
+  /** ` key=` for the first field of a line, `,key=` for the others. */
+  private readonly firstFieldPrefixes = new Map<string, string>();
+  private readonly fieldPrefixes = new Map<string, string>();
+  /** Series texts by measurement, tag key, tag value, …: a file's points cycle through a few series. */
+  private readonly seriesTexts = new SeriesTexts();
 
   constructor(readonly precision: Precision) {}
 
@@ -283,7 +289,7 @@ export class LineBuilder {
     const start = sink.mark();
     if (measurement !== this.lastMeasurement || !this.sameTags(tags)) this.newSeries(measurement, tags);
     sink.text(this.lastSeries);
-    let separator = ' ';
+    let first = true;
     for (const key in fields) {
       const text = formatFieldValue(fields[key]);
       if (text === undefined) continue;
@@ -291,13 +297,11 @@ export class LineBuilder {
         sink.rollback(start);
         return reasonFor(`field "${key}" ${text.message}`);
       }
-      sink.text(separator);
-      sink.text(this.fieldKey(key));
-      sink.text('=');
+      sink.text(this.fieldPrefix(key, first));
       sink.text(text);
-      separator = ',';
+      first = false;
     }
-    if (separator === ' ') {
+    if (first) {
       sink.rollback(start);
       return reasonFor('has no field with a value');
     }
@@ -315,30 +319,40 @@ export class LineBuilder {
   private sameTags(tags: Record<string, unknown> | undefined): boolean {
     const keys = this.lastTagKeys;
     const values = this.lastTagValues;
+    const count = this.lastTagCount;
     let i = 0;
     for (const key in tags) {
-      if (i >= keys.length || keys[i] !== key || values[i] !== tags[key]) return false;
+      if (i >= count || keys[i] !== key || values[i] !== tags[key]) return false;
       i++;
     }
-    return i === keys.length;
+    return i === count;
   }
 
   private newSeries(measurement: string, tags: Record<string, unknown> | undefined): void {
     this.lastMeasurement = measurement;
-    this.lastTagKeys.length = 0;
-    this.lastTagValues.length = 0;
+    let count = 0;
+    let cached: SeriesNode | undefined = this.seriesTexts.start(measurement);
+    for (const key in tags) {
+      const value = tags[key];
+      this.lastTagKeys[count] = key;
+      // An object's text may change while it stays the same object: never a match.
+      const changeable = (typeof value === 'object' && value !== null) || typeof value === 'function';
+      this.lastTagValues[count++] = changeable ? NEVER_EQUAL : value;
+      cached = changeable ? undefined : this.seriesTexts.next(this.seriesTexts.next(cached, key), value);
+    }
+    this.lastTagCount = count;
+    if (cached?.text !== undefined) {
+      this.lastSeries = cached.text;
+      return;
+    }
     let series = escapeMeasurement(measurement);
     for (const key in tags) {
       const value = tags[key];
-      this.lastTagKeys.push(key);
-      // An object's text may change while it stays the same object: never a match.
-      this.lastTagValues.push(
-        (typeof value === 'object' && value !== null) || typeof value === 'function' ? NEVER_EQUAL : value,
-      );
       if (value === undefined || value === null || value === '') continue; // InfluxDB has no empty tags
       series += ',' + this.key(key) + '=' + escapeKey(typeof value === 'string' ? value : String(value));
     }
     this.lastSeries = series;
+    if (cached) cached.text = series;
   }
 
   private key(name: string): string {
@@ -350,13 +364,50 @@ export class LineBuilder {
     return escaped;
   }
 
-  private fieldKey(name: string): string {
-    let escaped = this.fieldKeyCache.get(name);
-    if (escaped === undefined) {
-      escaped = escapeFieldKey(name);
-      if (this.fieldKeyCache.size < 10_000) this.fieldKeyCache.set(name, escaped);
+  private fieldPrefix(name: string, first: boolean): string {
+    const cache = first ? this.firstFieldPrefixes : this.fieldPrefixes;
+    let prefix = cache.get(name);
+    if (prefix === undefined) {
+      prefix = (first ? ' ' : ',') + escapeFieldKey(name) + '=';
+      if (cache.size < 10_000) cache.set(name, prefix);
     }
-    return escaped;
+    return prefix;
+  }
+}
+
+interface SeriesNode {
+  text?: string;
+  next?: Map<unknown, SeriesNode>;
+}
+
+/** A trie of series texts; emptied when it holds MAX_NODES (a tag that never repeats, say). */
+class SeriesTexts {
+  private static readonly MAX_NODES = 20_000;
+  private root: SeriesNode = {};
+  private nodes = 0;
+
+  /** The node of a measurement. */
+  start(measurement: string): SeriesNode {
+    return this.child(this.root, measurement);
+  }
+
+  /** The node after `parent` for a tag key or value; none after none. */
+  next(parent: SeriesNode | undefined, part: unknown): SeriesNode | undefined {
+    return parent && this.child(parent, part);
+  }
+
+  private child(parent: SeriesNode, part: unknown): SeriesNode {
+    const next = (parent.next ??= new Map());
+    let node = next.get(part);
+    if (node === undefined) {
+      if (++this.nodes > SeriesTexts.MAX_NODES) {
+        this.root = {};
+        this.nodes = 0;
+      }
+      node = {};
+      next.set(part, node);
+    }
+    return node;
   }
 }
 

@@ -264,6 +264,23 @@ describe('line protocol', () => {
     assert.notDeepEqual(second, first, 'a changed Date tag is written as it is now');
   });
 
+  it('writes series seen before, also after their cache was emptied, as a fresh builder writes them', () => {
+    const shared = new LineBuilder('ms');
+    const lineOf = (builder: LineBuilder, i: number) =>
+      builder.line(
+        {
+          measurement: i % 3 ? 'm' : 'n 1',
+          tags: { id: i % 2 ? i : String(i), at: i % 7 ? 'x' : '' },
+          fields: { v: 1 },
+        },
+        undefined,
+        0,
+      );
+    for (const round of [0, 1])
+      for (let i = 0; i < 25_000; i += round ? 997 : 1)
+        assert.deepEqual(lineOf(shared, i), lineOf(new LineBuilder('ms'), i), `point ${i}`);
+  });
+
   it('keeps all nine fraction digits of an ISO timestamp', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: -(10n ** 17n), max: 4n * 10n ** 18n }), (ns) => {
