@@ -55,6 +55,18 @@
  * app CPU near the end 23.8 → 21.5 s, RSS above idle per sample held 442 → 44 bytes. What is left of the
  * tick → result latency on an idle machine is the 10,000 msgs' way through Node-RED and the
  * broker (second bullet above).
+ * Since docs/adr/0151 (2026-12-02 11:21–11:47 UTC, quiet machine, load 0.1–1.8): moving-window
+ * saves at :30, not in the :00 burst, and SOAK_PATH=broker takes mqtt in, change-per-result,
+ * mqtt out, mqtt.js and TCP off the path. 300 s runs, 4 ticks each, one path right after the
+ * other: tick → result p99 243 ms broker (first 84, last 259) vs 850 ms mqtt out (first 372,
+ * last 772); 150 s runs (1–2 ticks): 404 / 492 vs 459 / 650 ms. Under load (5–9, other
+ * benches running) 1,364 vs 7,405 ms. The floor printed beside it, aedes alone publishing the
+ * 10,000 to this subscriber, is 112–172 ms (medians): aedes writes each message to the socket
+ * on its own (`writev` ~13 µs a message in its profile) and this process parses each. What
+ * is left above the floor is the batch's build (~70 ms to the first result) and the ingest
+ * of 10,000 samples/s sharing the app's core with the deliveries. Sending a burst in slices
+ * of 250 per event-loop turn was tried and not kept: the first result came sooner, the last
+ * later (the ingest got in between).
  * Default ~3 min (SOAK_SECONDS=180); BENCH_FULL=1 runs 10 min. SOAK_KEYS changes the keys;
  * SOAK_WARMUP_SECONDS the warm-up (ticks before its end are not in the latency figures).
  */
@@ -72,15 +84,24 @@ const WINDOW_SECONDS = 300;
 const TICKS_PER_SECOND = 50; // the load is spread over the second: KEYS / 50 msgs every 20 ms
 
 /**
- * SOAK_PATH: `broker` (default) — the topic is renamed on the way in (so the key is the
- * result's topic), moving-window sends one batch msg per minute, and a link to the broker
- * tab hands it to the aedes-broker node, which publishes each window itself (docs/adr/0151);
- * `mqtt-out` — one msg per window → change (rename the topic) → mqtt out → the broker over TCP.
+ * SOAK_PATH: `broker` (default) — the aedes-broker node sends what is published to
+ * soak/in/+ itself (its Subscribe output, through a link to the soak tab: no mqtt in client),
+ * the topic is renamed on the way in (so the key is the result's topic), moving-window
+ * sends one batch msg per minute, and a link back hands it to the aedes-broker node, which
+ * publishes each window itself (docs/adr/0151); `mqtt-out` — mqtt in → moving-window, one msg
+ * per window → change (rename the topic) → mqtt out → the broker over TCP.
  */
 const SOAK_PATH = process.env.SOAK_PATH === 'mqtt-out' ? 'mqtt-out' : 'broker';
 
 function soakFlows(): unknown[] {
-  const broker = JSON.parse(readFileSync(join(ROOT, 'flows', 'broker.json'), 'utf8')) as unknown[];
+  const viaBroker = SOAK_PATH === 'broker';
+  const broker = (
+    JSON.parse(readFileSync(join(ROOT, 'flows', 'broker.json'), 'utf8')) as Record<string, unknown>[]
+  ).map((n) =>
+    n.id === 'broker.aedes' && viaBroker
+      ? { ...n, subscribe: 'soak/in/+', datatype: 'json', wires: [['soak.from-broker']] }
+      : n,
+  );
   const z = 'tab.soak';
   const rename = (id: string, wires: string[][]) => ({
     id,
@@ -94,7 +115,6 @@ function soakFlows(): unknown[] {
     y: 100,
     wires,
   });
-  const viaBroker = SOAK_PATH === 'broker';
   const path = viaBroker
     ? [
         rename('soak.topic', [['soak.window']]),
@@ -149,23 +169,49 @@ function soakFlows(): unknown[] {
       y: 40,
       wires: [],
     },
-    {
-      id: 'soak.in',
-      type: 'mqtt in',
-      z,
-      name: '',
-      topic: 'soak/in/+',
-      qos: '0',
-      datatype: 'json',
-      broker: 'gridflow.mqtt',
-      nl: false,
-      rap: true,
-      rh: 0,
-      inputs: 0,
-      x: 120,
-      y: 100,
-      wires: [[viaBroker ? 'soak.topic' : 'soak.window']],
-    },
+    ...(viaBroker
+      ? [
+          {
+            id: 'soak.from-broker',
+            type: 'link out',
+            z: 'tab.broker',
+            name: 'soak/in/+',
+            mode: 'link',
+            links: ['soak.in'],
+            x: 400,
+            y: 100,
+            wires: [],
+          },
+          {
+            id: 'soak.in',
+            type: 'link in',
+            z,
+            name: 'soak/in/+',
+            links: ['soak.from-broker'],
+            x: 120,
+            y: 100,
+            wires: [['soak.topic']],
+          },
+        ]
+      : [
+          {
+            id: 'soak.in',
+            type: 'mqtt in',
+            z,
+            name: '',
+            topic: 'soak/in/+',
+            qos: '0',
+            datatype: 'json',
+            broker: 'gridflow.mqtt',
+            nl: false,
+            rap: true,
+            rh: 0,
+            inputs: 0,
+            x: 120,
+            y: 100,
+            wires: [['soak.window']],
+          },
+        ]),
     {
       id: 'soak.window',
       type: 'moving-window',
