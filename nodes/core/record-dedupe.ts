@@ -77,11 +77,9 @@ export class RecordDedupe {
 
   constructor(state?: DedupeState, maxKeys = MAX_DEDUPE_KEYS) {
     this.marks = new LruMap(maxKeys);
+    // LruMap.set forgets the target idle the longest once maxKeys are held.
     for (const [key, mark] of Object.entries(state ?? {}))
-      if (Number.isFinite(mark)) {
-        this.marks.admit(key);
-        this.marks.set(key, mark);
-      }
+      if (Number.isFinite(mark)) this.marks.set(key, mark);
   }
 
   /** Newest record time emitted for `key`, if any. */
@@ -116,11 +114,8 @@ export class RecordDedupe {
     fresh.sort((a, b) => a.timeMs - b.timeMs); // stable: the first listed wins
     const unique = fresh.filter((f, i) => i === 0 || f.timeMs !== fresh[i - 1].timeMs);
     seen += fresh.length - unique.length;
-    if (unique.length > 0) {
-      // The target idle the longest is forgotten to make room: its next poll emits its records again.
-      this.marks.admit(key);
-      this.marks.set(key, unique[unique.length - 1].timeMs);
-    }
+    // A new target past maxKeys makes LruMap.set forget the one idle the longest: its next poll emits again.
+    if (unique.length > 0) this.marks.set(key, unique[unique.length - 1].timeMs);
     return { fresh: unique, seen, untimed, future };
   }
 

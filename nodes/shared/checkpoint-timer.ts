@@ -1,8 +1,8 @@
 /**
  * Interval checkpoints of a node's state (issue 15): saved at every wall-clock multiple of
- * `checkpointSeconds` (every minute at :00 by default; moving-window shifts its saves by half
- * its hop, see CheckpointSlots) and on close, so a crash (SIGKILL)
- * loses at most one interval plus the context store's flush interval.
+ * `checkpointSeconds` (every minute at :00 by default; moving-window shifts its saves by
+ * half its hop, see CheckpointSlots) and on close, so a crash (SIGKILL) loses at most one
+ * interval plus the context store's flush interval.
  */
 import { everyAligned } from './aligned-clock';
 import { configNumber } from './config-number';
