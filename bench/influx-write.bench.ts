@@ -2,8 +2,8 @@
  * influx-write against the limit and the alternative, same points, same run:
  * - raw: the points as line protocol, pre-built, 5,000 per POST over one keep-alive
  *   connection, one request in flight (the limit on this machine);
- * - influx-write in the Node-RED runtime (embedded through node-red-node-test-helper),
- *   fed 5,000-point msgs, done when its receipts add up to every point;
+ * - influx-write in the embedded Node-RED runtime (bench/node-red-runtime.ts: RED.init, no
+ *   editor), fed 5,000-point msgs, done when its receipts add up to every point;
  * - node-red-contrib-influxdb's `influxdb batch` node (1.x, node-influx), fed the same msgs,
  *   done when a `complete` node has seen every msg.
  * A fresh series (tag `run`) per run; rounds alternate; median and min–max points/s.
@@ -37,18 +37,26 @@
  * - Not measured: gzip (would add compression on the client and decompression in influxd on
  *   the same 2 cores, for bytes that only cross loopback); the keep-alive agent is already
  *   one warm connection per writer.
+ * On the embedded runtime (this file used node-red-node-test-helper before, whose spies keep
+ * every msg), 2026-12-02 13:18 UTC, quiet machine (load < 0.3; an empty change hop ran at
+ * 390–405k msgs/s in the streaming bench just before): influx-write 601k points/s (576–674k)
+ * vs raw 772k, 0.84× (0.74–0.87), 1.71× contrib batch (351k). Profile of the same run
+ * (BENCH_WRITERS=influx-write, --cpu-prof): the process is idle ~60 % of the time, waiting on
+ * influxd; its own ≈ 0.5 CPU-µs a point is LineBuilder.write ≈ 200 ns (with the pieces it
+ * inlines), the batch's byte copy (OpenBatch.text) 65, number and time text ≈ 40, writev 80,
+ * GC ≈ 170 (the bench's 500k point objects a run count here too). influxd shares the same
+ * 2 cores and is the limit: raw's client takes 0.09 µs a point, so the CPU influx-write
+ * spends is what separates the two. Collecting the last run's garbage (gc()) before each
+ * run's clock was tried: 0.94–0.96×, but by raw getting slower (672–677k, 0.18 CPU-µs a
+ * point: likely the collector's concurrent sweeping sharing the cores with influxd), influx-write
+ * the same (597–629k); not kept.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import helper from 'node-red-node-test-helper';
-import influxConnection from '../nodes/influx-connection/influx-connection';
-import influxWrite from '../nodes/influx-write/influx-write';
 import { LineBuilder, type Point } from '../nodes/core/line-protocol';
 import { startTestInfluxd } from '../test/harness/influxd';
-
-helper.init(require.resolve('node-red'));
+import { deployFlow, type NodeInstance, type Red } from './embedded-red';
+import { nodeFileAs, startBenchRuntime } from './node-red-runtime';
 
 const FULL = process.env.BENCH_FULL === '1';
 /** Which writers to run, e.g. `raw,influx-write` (for a profile of one): all by default. */
@@ -56,6 +64,8 @@ const WRITERS = process.env.BENCH_WRITERS?.split(',').map((w) => w.trim());
 /**
  * A dist/ of an earlier build (e.g. a copy made before a change): its influx-write runs as
  * `baseline` in the same rounds, so a change is measured side by side with what it replaces.
+ * Copy it inside the project (`cp -r dist bench-results/dist-before`, ignored by git), where
+ * its requires find node_modules.
  */
 const BASELINE = process.env.BENCH_BASELINE;
 const POINTS = FULL ? 2_000_000 : 500_000;
@@ -63,11 +73,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS) || (FULL ? 5 : 3);
 const BATCH = 5000;
 const START_MS = Date.UTC(2021, 4, 1);
 
-type Msg = Record<string, unknown>;
-interface HelperNode {
-  receive(msg: Msg): void;
-  on(event: string, cb: (msg: Msg) => void): void;
-}
+/** The baseline build's influx-write, registered beside the current one. */
+const BASELINE_TYPE = 'influx-write-baseline';
 
 /** 5,000-point msgs shaped as a flow sends them: grid frequency every 30 s, one series per run. */
 function pointMsgs(run: string): Point[][] {
@@ -122,18 +129,46 @@ async function rawRun(url: string, bodies: Buffer[]): Promise<RunFigures> {
  * Receiving all 100 msgs in one synchronous loop would hold every request until the last
  * point was serialized, which no flow does.
  */
-async function deliver(node: HelperNode, msgs: Point[][]): Promise<void> {
+async function deliver(node: NodeInstance, msgs: Point[][]): Promise<void> {
   for (const points of msgs) {
     node.receive({ payload: points });
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 
-async function load(nodes: unknown[], flow: object[]): Promise<void> {
-  if (process.env.BENCH_TRACE) console.error('unloading');
-  await helper.unload();
-  if (process.env.BENCH_TRACE) console.error('loading');
-  await new Promise<void>((r) => helper.load(nodes as never, flow as never, () => r()));
+let deployment = 0;
+
+/**
+ * Deploys `nodes` (ids local to this run; a `sink` change node with no rules ends it) and
+ * resolves with the node `first` and the sink. The embedded runtime keeps no msg alive:
+ * node-red-node-test-helper, used here before, keeps every msg its spies saw.
+ */
+async function deploy(
+  RED: Red,
+  nodes: Record<string, unknown>[],
+  first: string,
+): Promise<{ node: NodeInstance; sink: NodeInstance }> {
+  const tag = `r${++deployment}`;
+  const local = (id: string) => `${tag}.${id}`;
+  const flow = [
+    { id: local('tab'), type: 'tab', label: 'influx-write bench' },
+    ...[...nodes, { id: 'sink', type: 'change', rules: [] }].map((n) => ({
+      ...n,
+      id: local(n.id as string),
+      ...(n.type === 'influx-connection' || n.type === 'influxdb' ? {} : { z: local('tab') }),
+      ...Object.fromEntries(
+        ['connection', 'influxdb']
+          .filter((p) => typeof n[p] === 'string')
+          .map((p) => [p, local(n[p] as string)]),
+      ),
+      ...(n.scope ? { scope: (n.scope as string[]).map(local) } : {}),
+      wires: ((n.wires as string[][] | undefined) ?? []).map((port) => port.map(local)),
+    })),
+  ];
+  const node = await deployFlow(RED, flow, local(first));
+  const sink = RED.nodes.getNode(local('sink'));
+  if (!sink) throw new Error('the bench flow did not start (no sink)');
+  return { node, sink };
 }
 
 /** What one run measured, from its first point sent to its last acknowledged. */
@@ -155,29 +190,29 @@ function startClock(): () => RunFigures {
   };
 }
 
-type NodeModule = typeof influxWrite;
-
-async function influxWriteRun(url: string, msgs: Point[][], modules: NodeModule[]): Promise<RunFigures> {
-  await load(modules, [
-    { id: 'conn', type: 'influx-connection', url, apiVersion: 'v1', database: 'gridflow' },
-    {
-      id: 'w',
-      type: 'influx-write',
-      connection: 'conn',
-      measurement: '',
-      precision: 'ms',
-      batchSize: BATCH,
-      flushSeconds: 1,
-      bufferMegabytes: 1000,
-      wires: [['sink'], []],
-    },
-    { id: 'sink', type: 'helper' },
-  ]);
-  const node = helper.getNode('w') as unknown as HelperNode;
+async function influxWriteRun(RED: Red, url: string, msgs: Point[][], type: string): Promise<RunFigures> {
+  const { node, sink } = await deploy(
+    RED,
+    [
+      { id: 'conn', type: 'influx-connection', url, apiVersion: 'v1', database: 'gridflow' },
+      {
+        id: 'w',
+        type,
+        connection: 'conn',
+        measurement: '',
+        precision: 'ms',
+        batchSize: BATCH,
+        flushSeconds: 1,
+        bufferMegabytes: 1000,
+        wires: [['sink'], []],
+      },
+    ],
+    'w',
+  );
   let written = 0;
   const stop = startClock();
   const finished = new Promise<void>((resolve) =>
-    (helper.getNode('sink') as unknown as HelperNode).on('input', (msg) => {
+    sink.on('input', (msg) => {
       written += (msg.payload as { points: number }).points;
       // >=: a batch retried after a timeout it had in fact survived is counted twice
       if (written >= POINTS) resolve();
@@ -188,13 +223,9 @@ async function influxWriteRun(url: string, msgs: Point[][], modules: NodeModule[
   return stop();
 }
 
-async function contribRun(port: number, msgs: Point[][]): Promise<RunFigures> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const contrib = require('node-red-contrib-influxdb/influxdb.js');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const complete = require('@node-red/nodes/core/common/24-complete.js');
-  await load(
-    [contrib, complete],
+async function contribRun(RED: Red, port: number, msgs: Point[][]): Promise<RunFigures> {
+  const { node, sink } = await deploy(
+    RED,
     [
       {
         id: 'cfg',
@@ -207,14 +238,13 @@ async function contribRun(port: number, msgs: Point[][]): Promise<RunFigures> {
       },
       { id: 'b', type: 'influxdb batch', influxdb: 'cfg', precision: 'ms', retentionPolicy: '' },
       { id: 'c', type: 'complete', scope: ['b'], uncaught: false, wires: [['sink']] },
-      { id: 'sink', type: 'helper' },
     ],
+    'b',
   );
-  const node = helper.getNode('b') as unknown as HelperNode;
   let done = 0;
   const stop = startClock();
   const finished = new Promise<void>((resolve) =>
-    (helper.getNode('sink') as unknown as HelperNode).on('input', () => {
+    sink.on('input', () => {
       if (++done === msgs.length) resolve();
     }),
   );
@@ -223,26 +253,26 @@ async function contribRun(port: number, msgs: Point[][]): Promise<RunFigures> {
   return stop();
 }
 
-/** The influx-connection and influx-write modules of another build's dist/. */
-function baselineModules(dist: string): NodeModule[] {
-  return ['influx-connection', 'influx-write'].map(
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    (type) => require(join(dist, 'nodes', type, `${type}.js`)) as NodeModule,
-  );
-}
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const k = (n: number) => `${Math.round(n / 1000)}k`;
 
 export async function run(): Promise<void> {
   const influxd = await startTestInfluxd('gridflow');
-  const userDir = mkdtempSync(join(tmpdir(), 'gridflow-bench-'));
-  helper.settings({ userDir });
-  await new Promise<void>((r) => helper.startServer(() => r()));
+  const nodeFile = (type: string) => join(__dirname, '..', 'nodes', type, `${type}.js`);
+  const runtime = await startBenchRuntime({
+    nodeFiles: [
+      nodeFile('influx-connection'),
+      nodeFile('influx-write'),
+      ...(BASELINE
+        ? [nodeFileAs(join(BASELINE, 'nodes/influx-write/influx-write'), 'influx-write', BASELINE_TYPE)]
+        : []),
+    ], // node-red-contrib-influxdb is found by Node-RED in the project's node_modules
+  });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const RED = require('node-red') as Red;
   const writers = ['raw', 'influx-write', 'contrib batch', ...(BASELINE ? ['baseline'] : [])].filter(
     (w) => !WRITERS || WRITERS.includes(w),
   );
-  const baseline = BASELINE ? baselineModules(BASELINE) : [];
   const figures: Record<string, number[]> = Object.fromEntries(writers.map((w) => [w, []]));
   const cpu: Record<string, number[]> = Object.fromEntries(writers.map((w) => [w, []]));
   const ratios: Record<string, number[]> = { raw: [], 'contrib batch': [], baseline: [] };
@@ -260,10 +290,10 @@ export async function run(): Promise<void> {
           name === 'raw'
             ? await rawRun(influxd.url, bodies)
             : name === 'influx-write'
-              ? await influxWriteRun(influxd.url, msgs, [influxConnection, influxWrite])
+              ? await influxWriteRun(RED, influxd.url, msgs, 'influx-write')
               : name === 'baseline'
-                ? await influxWriteRun(influxd.url, msgs, baseline)
-                : await contribRun(influxd.port, msgs);
+                ? await influxWriteRun(RED, influxd.url, msgs, BASELINE_TYPE)
+                : await contribRun(RED, influxd.port, msgs);
         results[name] = run.pointsPerSecond;
         cpuUs[name] = run.cpuPerPoint;
         if (process.env.BENCH_TRACE) console.error(`${name}: ${k(results[name])}/s`);
@@ -303,9 +333,7 @@ export async function run(): Promise<void> {
       console.log(`influx-write / baseline, client CPU per point: ${r(cpuRatioBaseline)}`);
     }
   } finally {
-    await helper.unload();
-    await new Promise<void>((r) => helper.stopServer(() => r()));
+    await runtime.stop();
     await influxd.dispose();
-    rmSync(userDir, { recursive: true, force: true });
   }
 }

@@ -21,7 +21,15 @@
  * it: node-red-node-smooth, node-red-contrib-influxdb); other node types come from
  * `nodeFiles` (a node's .js file with its .html beside it, e.g. a compiled gridflow node).
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 
@@ -91,12 +99,50 @@ module.exports = function (RED) {
     });
   }
   RED.nodes.registerType('bench-sink', BenchSink);
+  // The least a window node does per msg: read the clock, put a {start, end, count, mean}
+  // object in msg.payload, send, done. No key, no window: the floor for moving-window.
+  function BenchPayloadFloor(config) {
+    RED.nodes.createNode(this, config);
+    const start = new Date().toISOString();
+    let count = 0;
+    this.on('input', (msg, send, done) => {
+      const out = {};
+      out.start = start;
+      out.end = Date.now() > 0 ? start : '';
+      out.count = ++count;
+      out.mean = msg.payload;
+      msg.payload = out;
+      send(msg);
+      done();
+    });
+  }
+  RED.nodes.registerType('bench-payload-floor', BenchPayloadFloor);
 };
 `;
 const BENCH_NODES_HTML = `<script type="text/javascript">
 RED.nodes.registerType('bench-source', { category: 'bench', defaults: {}, inputs: 1, outputs: 1 });
 RED.nodes.registerType('bench-sink', { category: 'bench', defaults: {}, inputs: 1, outputs: 0 });
+RED.nodes.registerType('bench-payload-floor', { category: 'bench', defaults: {}, inputs: 1, outputs: 1 });
 </script>`;
+
+/**
+ * A node file of another build (`original`: its path without .js/.html, e.g. a copy of an
+ * earlier dist/) registered as `asType` instead of `type`, so it runs beside the current
+ * build in the same runtime: the .js and .html wrappers to pass in `nodeFiles`.
+ */
+export function nodeFileAs(original: string, type: string, asType: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gridflow-bench-as-'));
+  writeFileSync(
+    join(dir, `${asType}.js`),
+    `const register = require(${JSON.stringify(original)});
+module.exports = (RED) => register({ ...RED, nodes: { ...RED.nodes,
+  registerType: (type, ...rest) => RED.nodes.registerType(type === ${JSON.stringify(type)} ? ${JSON.stringify(asType)} : type, ...rest) } });
+`,
+  );
+  const html = readFileSync(`${original}.html`, 'utf8').split(`'${type}'`).join(`'${asType}'`);
+  writeFileSync(join(dir, `${asType}.html`), html.split(`"${type}"`).join(`"${asType}"`));
+  return join(dir, `${asType}.js`);
+}
 
 let running = false;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));

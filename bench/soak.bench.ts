@@ -67,6 +67,17 @@
  * of 10,000 samples/s sharing the app's core with the deliveries. Sending a burst in slices
  * of 250 per event-loop turn was tried and not kept: the first result came sooner, the last
  * later (the ingest got in between).
+ * The same build on a quiet, faster machine (2026-12-02 12:55–13:36 UTC, load < 0.3; the
+ * streaming bench's empty change hop ran at 380–405k msgs/s there vs 222k at 11:54): 300 s
+ * runs, 4 ticks each, SOAK_PATH=broker tick → result p99 126 / 145 / 133 ms (last result
+ * 126 / 145 / 127), mqtt out 226 ms; floor 41–50 ms (medians). Where the burst's CPU goes
+ * (SOAK_SECONDS=200 with --cpu-prof, BURST_MS=250, three ticks): GC 33–63 ms, aedes 28–58
+ * (mqemitter and fastparallel bookkeeping, qlobber matching), moving-window's close and
+ * payloads 26–46, Node's streams and timers 17–29, writev 14–22 (each result its own
+ * syscall: mqtt-packet uncorks on the next tick and aedes writes one packet per
+ * setImmediate), Node-RED's hops 10–20. Tried: aedes `concurrency` 1,000 and 10,000 for the
+ * floor (last result, medians 50–51 ms, as with 100); the app on --max-semi-space-size=64, one run, p99
+ * 111 ms vs 126–145 without: within the spread of runs, for ~100 MB more RSS; not kept.
  * Default ~3 min (SOAK_SECONDS=180); BENCH_FULL=1 runs 10 min. SOAK_KEYS changes the keys;
  * SOAK_WARMUP_SECONDS the warm-up (ticks before its end are not in the latency figures).
  */

@@ -63,12 +63,21 @@
  * mw/smooth 0.90 / 0.84 / 0.85×, 0.77 / 0.94 / 0.89×, 0.88 / 0.88 / 0.91×; mw/change
  * 0.88 / 0.95 / 0.78×, 0.90 / 1.01 / 0.93×, 0.79 / 0.85 / 0.93×; after/before 1.06 /
  * 1.04 / 1.03×, 0.99 / 1.14 / 1.10×, 0.96 / 1.03 / 1.13×.
+ *
+ * Quiet machine, 2026-12-02 13:13–13:40 UTC (load < 0.3, change hop 380–405k msgs/s, twice
+ * the speed of the runs above): mw/smooth 0.87 / 0.91 / 0.90× and 0.87 / 0.92 / 0.85×,
+ * mw/change 0.88 / 0.88 / 0.85× and 0.85 / 0.83 / 0.84× (10 / 300 / 3,000). The `payload
+ * floor` case (bench/node-red-runtime.ts: read the clock, put a {start, end, count, mean}
+ * object in msg.payload, send, done; no key, no window) runs at 0.93× change (0.90–1.10):
+ * the output object a window node must build (allocated, then kept alive while its msg is
+ * in flight) and Date.now() already cost more than the 5 % the target allows. moving-window
+ * runs at 0.90× that floor (0.82–0.98): its key, window, aggregate and ISO times, ~100–150 ns
+ * a msg by profile. Trying `this.send` for the send callback and readers of their own for
+ * msg.payload / msg.topic (BENCH_BEFORE, 5 rounds) gave after/before 0.96–1.01×: not kept.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CountWindow } from '../nodes/core/sliding-window';
-import { startBenchRuntime, type ChainNode } from './node-red-runtime';
+import { nodeFileAs, startBenchRuntime, type ChainNode } from './node-red-runtime';
 
 const FULL = process.env.BENCH_FULL === '1';
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || (FULL ? 5 : 3);
@@ -83,21 +92,6 @@ const BEFORE_TYPE = 'moving-window-before';
 /** BENCH_FILTERS=0 leaves out cov-filter vs rbe (for quick moving-window runs). */
 const FILTERS = process.env.BENCH_FILTERS !== '0';
 
-/** The earlier build's moving-window registered under BEFORE_TYPE (a .js wrapper and its .html). */
-function beforeNodeFile(dist: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'gridflow-bench-before-'));
-  const original = join(dist, 'nodes/moving-window/moving-window');
-  writeFileSync(
-    join(dir, `${BEFORE_TYPE}.js`),
-    `const register = require(${JSON.stringify(original)});
-module.exports = (RED) => register({ ...RED, nodes: { ...RED.nodes,
-  registerType: (type, ...rest) => RED.nodes.registerType(type === 'moving-window' ? ${JSON.stringify(BEFORE_TYPE)} : type, ...rest) } });
-`,
-  );
-  const html = readFileSync(`${original}.html`, 'utf8').replace(/'moving-window'/g, `'${BEFORE_TYPE}'`);
-  writeFileSync(join(dir, `${BEFORE_TYPE}.html`), html.replace(/"moving-window"/g, `"${BEFORE_TYPE}"`));
-  return join(dir, `${BEFORE_TYPE}.js`);
-}
 const CORE_SAMPLES = FULL ? 20_000_000 : 5_000_000;
 
 const value = (i: number) => 50 + 0.01 * Math.sin(i / 7); // slow wobble: a deadband blocks almost all
@@ -151,7 +145,9 @@ export async function run(): Promise<void> {
     nodeFiles: [
       require.resolve('../nodes/moving-window/moving-window'),
       require.resolve('../nodes/cov-filter/cov-filter'),
-      ...(BEFORE_DIST ? [beforeNodeFile(BEFORE_DIST)] : []),
+      ...(BEFORE_DIST
+        ? [nodeFileAs(join(BEFORE_DIST, 'nodes/moving-window/moving-window'), 'moving-window', BEFORE_TYPE)]
+        : []),
     ], // node-red-node-smooth is found by Node-RED in the project's node_modules
   });
   const makeMsg = (i: number) => ({ topic: 'k', payload: value(i) });
@@ -159,6 +155,7 @@ export async function run(): Promise<void> {
   const record = (name: string, x: number) => results.set(name, [...(results.get(name) ?? []), x]);
   const cases: Array<[string, ChainNode[], number, Record<string, unknown>?]> = [
     ['change', [{ type: 'change', rules: [] }], 0],
+    ['payload floor', [{ type: 'bench-payload-floor' }], 0],
   ];
   for (const n of LENGTHS) {
     cases.push([
@@ -210,13 +207,16 @@ export async function run(): Promise<void> {
   console.log(`${ROUNDS} rounds × ${MSGS.toLocaleString('en')} msgs; median (min–max), ratios per round`);
   console.log(`change (empty hop)        ${range(r('change'))} msgs/s`);
   console.log(
-    'window   moving-window msgs/s   smooth msgs/s          mw/smooth          mw/change          core samples/s (mean+min+max)',
+    `payload floor             ${range(r('payload floor'))} msgs/s = ${ratio(r('payload floor'), r('change'))} change (clock + a 4-field payload + send + done: a window node's least)`,
+  );
+  console.log(
+    'window   moving-window msgs/s   smooth msgs/s          mw/smooth          mw/change          mw/floor           core samples/s (mean+min+max)',
   );
   for (const n of LENGTHS) {
     const mw = r(`moving-window ${n}`);
     const core = stats(r(`core ${n}`));
     console.log(
-      `${String(n).padEnd(8)} ${range(mw).padEnd(22)} ${range(r(`smooth ${n}`)).padEnd(22)} ${ratio(mw, r(`smooth ${n}`)).padEnd(18)} ${ratio(mw, r('change')).padEnd(18)} ${(core.median / 1e6).toFixed(1)}M (${(core.min / 1e6).toFixed(1)}–${(core.max / 1e6).toFixed(1)}M)`,
+      `${String(n).padEnd(8)} ${range(mw).padEnd(22)} ${range(r(`smooth ${n}`)).padEnd(22)} ${ratio(mw, r(`smooth ${n}`)).padEnd(18)} ${ratio(mw, r('change')).padEnd(18)} ${ratio(mw, r('payload floor')).padEnd(18)} ${(core.median / 1e6).toFixed(1)}M (${(core.min / 1e6).toFixed(1)}–${(core.max / 1e6).toFixed(1)}M)`,
     );
   }
   // The same ratios per CPU second of the process: less swayed by other load on the machine.
