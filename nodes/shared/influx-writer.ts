@@ -12,7 +12,7 @@
  */
 import { DiskQueue, faultCode, type QueuedBatch } from './disk-queue';
 import type { InfluxHttp, WriteOutcome, WriteTarget } from './influx-http';
-import type { LineSink, Precision } from '../core/line-protocol';
+import { writeDigits, type LineSink, type Precision } from '../core/line-protocol';
 import { nextRetryDelayMs } from '../core/retry-backoff';
 
 export interface WriterOptions {
@@ -68,6 +68,11 @@ class OpenBatch implements LineSink {
       bytes[at++] = c;
     }
     this.length = at;
+  }
+
+  digits(n: number): void {
+    if (this.length + 16 > this.bytes.length) this.grow(this.length + 16);
+    this.length = writeDigits(this.bytes, this.length, n);
   }
 
   mark(): number {

@@ -10,8 +10,31 @@ import {
   formatTimestamp,
   isoToEpochNs,
   quoteString,
+  writeDigits,
+  type LineSink,
   type Precision,
 } from '../../nodes/core/line-protocol';
+
+/** A sink of bytes as influx-write's batches are (nodes/shared/influx-writer.ts), for comparing with line(). */
+class ByteSink implements LineSink {
+  bytes = Buffer.alloc(4096);
+  length = 0;
+  text(text: string): void {
+    this.length += this.bytes.write(text, this.length);
+  }
+  digits(n: number): void {
+    this.length = writeDigits(this.bytes, this.length, n);
+  }
+  mark(): number {
+    return this.length;
+  }
+  rollback(mark: number): void {
+    this.length = mark;
+  }
+  get value(): string {
+    return this.bytes.toString('utf8', 0, this.length);
+  }
+}
 
 /**
  * A naive reader of one line as InfluxDB 1.x reads it: the scanner takes a backslash and the
@@ -204,6 +227,48 @@ describe('line protocol', () => {
           assert.equal(formatTimestamp(new Date(ms), p), q.toString());
         },
       ),
+    );
+  });
+
+  it('writes the digits of any integer in [0, 2^53) as String does, and nothing outside them', () => {
+    const edges = [0, 9, 10, 99_999_999, 100_000_000, 1e15, 8.64e15, Number.MAX_SAFE_INTEGER];
+    fc.assert(
+      fc.property(fc.oneof(fc.constantFrom(...edges), fc.maxSafeNat()), fc.nat(8), (n, at) => {
+        const bytes = Buffer.alloc(at + 20, '#');
+        const end = writeDigits(bytes, at, n);
+        assert.equal(bytes.toString('latin1', at, end), String(n));
+        assert.equal(
+          bytes.toString('latin1', 0, at) + bytes.toString('latin1', end),
+          '#'.repeat(bytes.length - (end - at)),
+        );
+      }),
+    );
+  });
+
+  it("writes a point's time into bytes as line() writes it, and line() as formatTimestamp", () => {
+    const time = fc.oneof(
+      fc.integer({ min: -8.7e15, max: 8.7e15 }),
+      fc.double({ min: -1e16, max: 1e16, noNaN: true }),
+      fc.constantFrom(0, -1, 8.64e15, 8.64e15 + 1, 1.5, -0.5, 1764669449999),
+    );
+    fc.assert(
+      fc.property(time, fc.constantFrom<Precision>('s', 'ms', 'us', 'ns'), (timestamp, precision) => {
+        const point = { measurement: 'm', fields: { v: 1 }, timestamp };
+        const builder = new LineBuilder(precision);
+        const bytes = new ByteSink();
+        const reason = builder.write(point, undefined, 0, bytes);
+        const line = builder.line(point, undefined, 0);
+        const expected = formatTimestamp(timestamp, precision);
+        if (expected instanceof Error) {
+          assert.equal(line.ok, false);
+          assert.equal(reason, (line as { reason: string }).reason);
+          assert.equal(bytes.length, 0);
+          return;
+        }
+        assert.deepEqual(line, { ok: true, line: `m v=1 ${expected}` });
+        assert.equal(reason, undefined);
+        assert.equal(bytes.value, `m v=1 ${expected}`);
+      }),
     );
   });
 
