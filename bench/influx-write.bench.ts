@@ -53,9 +53,10 @@
  * Whole epoch ms written as digits straight into the batch bytes (LineSink.digits, writeDigits
  * in nodes/core/line-protocol.ts), not a string per point that the byte copy then flattens
  * (a rope of cached high digits, padding and low digits): LineBuilder.write into a byte sink
- * alone, old and new build alternating in one process, 21 rounds of 200k points, three runs:
- * 324 → 274, 279 → 258, 293 → 264 ns a point, new/old median 0.92, 0.87, 0.87× (rounds
- * 0.43–1.59: the machine's noise). End to end, 7 rounds against the build before
+ * alone (bench/line-builder.bench.ts, BENCH_BASELINE = the build before, 21 alternating
+ * rounds of 200k points, two runs), these frequency points 489 → 434 and 473 → 421 ns a
+ * point, new/old median 0.89× and 0.88× (rounds 0.60–1.45: the machine's noise); turbine
+ * rows 0.96× and 0.95×. End to end, 7 rounds against the build before
  * (BENCH_BASELINE): points/s 1.00× (0.91–1.10), client CPU per point 0.94× (0.52–1.51):
  * influxd is the limit, as above.
  */
