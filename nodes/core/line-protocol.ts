@@ -197,7 +197,7 @@ function integerText(n: number): string {
  * on 32-bit integers.
  */
 export function writeDigits(bytes: Uint8Array, at: number, n: number): number {
-  let high = Math.floor(n / 1e8);
+  const high = Math.floor(n / 1e8);
   let low = n - high * 1e8;
   let count = 1;
   for (let p = 10; p <= n; p *= 10) count++;
@@ -210,7 +210,6 @@ export function writeDigits(bytes: Uint8Array, at: number, n: number): number {
       low = q;
     }
     low = high;
-    high = 0;
   }
   do {
     const q = Math.floor(low / 10);
