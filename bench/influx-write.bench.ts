@@ -56,7 +56,10 @@
  * alone (bench/line-builder.bench.ts, BENCH_BASELINE = the build before, 21 alternating
  * rounds of 200k points, two runs), these frequency points 489 → 434 and 473 → 421 ns a
  * point, new/old median 0.89× and 0.88× (rounds 0.60–1.45: the machine's noise); turbine
- * rows 0.96× and 0.95×. End to end, 7 rounds against the build before
+ * rows 0.96× and 0.95×. Number fields the same way next (writeFloat in nodes/core/float-text.ts,
+ * sharing floatText's split of a short decimal; String's text where floatText falls back to
+ * it): against the build before both, frequency points 0.84× and 0.83× (464 → 392, 509 → 411
+ * ns), turbine rows 0.88× and 0.88× (699 → 597, 698 → 587 ns). End to end, 7 rounds against the build before
  * (BENCH_BASELINE): points/s 1.00× (0.91–1.10), client CPU per point 0.94× (0.52–1.51):
  * influxd is the limit, as above.
  */

@@ -8,7 +8,8 @@
  * few tens of ns a point, which the end-to-end bench (influxd-bound) cannot.
  */
 import { join } from 'node:path';
-import { writeDigits, type LineSink, type Point } from '../nodes/core/line-protocol';
+import { floatText, writeDigits, writeFloat } from '../nodes/core/float-text';
+import type { LineSink, Point } from '../nodes/core/line-protocol';
 import * as current from '../nodes/core/line-protocol';
 
 const POINTS = 200_000;
@@ -37,6 +38,11 @@ class ByteSink implements LineSink {
   }
   digits(n: number): void {
     this.length = writeDigits(this.bytes, this.length, n);
+  }
+  float(n: number): void {
+    const end = writeFloat(this.bytes, this.length, n);
+    if (end < 0) this.text(floatText(n));
+    else this.length = end;
   }
   mark(): number {
     return this.length;

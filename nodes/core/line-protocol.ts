@@ -191,34 +191,6 @@ function integerText(n: number): string {
   return lastHighText + LOW_PAD[digits - 1] + String(low);
 }
 
-/**
- * Writes the decimal digits of `n`, an integer in [0, 2^53), into `bytes` from `at`; returns
- * the end. The caller makes room for 16 bytes. Two parts below 10^8, so the digit loops run
- * on 32-bit integers.
- */
-export function writeDigits(bytes: Uint8Array, at: number, n: number): number {
-  const high = Math.floor(n / 1e8);
-  let low = n - high * 1e8;
-  let count = 1;
-  for (let p = 10; p <= n; p *= 10) count++;
-  const end = at + count;
-  let i = end;
-  if (high > 0) {
-    for (let d = 0; d < 8; d++) {
-      const q = Math.floor(low / 10);
-      bytes[--i] = 48 + low - q * 10;
-      low = q;
-    }
-    low = high;
-  }
-  do {
-    const q = Math.floor(low / 10);
-    bytes[--i] = 48 + low - q * 10;
-    low = q;
-  } while (low > 0);
-  return end;
-}
-
 function nsToPrecision(ns: bigint, precision: Precision): string {
   const divisor = 10n ** BigInt(9 - DIGITS[precision]);
   let q = ns / divisor;
@@ -251,6 +223,8 @@ export interface LineSink {
   text(text: string): void;
   /** Appends the decimal digits of `n`, an integer in [0, 2^53). */
   digits(n: number): void;
+  /** Appends floatText(n) of a finite number (String's text of it). */
+  float(n: number): void;
   /** The current end, to go back to when a point turns out bad half-way. */
   mark(): number;
   rollback(mark: number): void;
@@ -264,6 +238,9 @@ class StringSink implements LineSink {
   }
   digits(n: number): void {
     this.value += integerText(n);
+  }
+  float(n: number): void {
+    this.value += floatText(n);
   }
   mark(): number {
     return this.value.length;
@@ -324,7 +301,15 @@ export class LineBuilder {
     sink.text(this.lastSeries);
     let first = true;
     for (const key in fields) {
-      const text = formatFieldValue(fields[key]);
+      const value = fields[key];
+      if (typeof value === 'number' && Number.isFinite(value)) {
+        // formatFieldValue's text of a number, written without a string where the sink can.
+        sink.text(this.fieldPrefix(key, first));
+        sink.float(value);
+        first = false;
+        continue;
+      }
+      const text = formatFieldValue(value);
       if (text === undefined) continue;
       if (text instanceof Error) {
         sink.rollback(start);

@@ -12,7 +12,8 @@
  */
 import { DiskQueue, faultCode, type QueuedBatch } from './disk-queue';
 import type { InfluxHttp, WriteOutcome, WriteTarget } from './influx-http';
-import { writeDigits, type LineSink, type Precision } from '../core/line-protocol';
+import { floatText, writeDigits, writeFloat } from '../core/float-text';
+import type { LineSink, Precision } from '../core/line-protocol';
 import { nextRetryDelayMs } from '../core/retry-backoff';
 
 export interface WriterOptions {
@@ -73,6 +74,13 @@ class OpenBatch implements LineSink {
   digits(n: number): void {
     if (this.length + 16 > this.bytes.length) this.grow(this.length + 16);
     this.length = writeDigits(this.bytes, this.length, n);
+  }
+
+  float(n: number): void {
+    if (this.length + 32 > this.bytes.length) this.grow(this.length + 32);
+    const end = writeFloat(this.bytes, this.length, n);
+    if (end < 0) this.text(floatText(n));
+    else this.length = end;
   }
 
   mark(): number {

@@ -10,10 +10,10 @@ import {
   formatTimestamp,
   isoToEpochNs,
   quoteString,
-  writeDigits,
   type LineSink,
   type Precision,
 } from '../../nodes/core/line-protocol';
+import { floatText, writeDigits, writeFloat } from '../../nodes/core/float-text';
 
 /** A sink of bytes as influx-write's batches are (nodes/shared/influx-writer.ts), for comparing with line(). */
 class ByteSink implements LineSink {
@@ -24,6 +24,11 @@ class ByteSink implements LineSink {
   }
   digits(n: number): void {
     this.length = writeDigits(this.bytes, this.length, n);
+  }
+  float(n: number): void {
+    const end = writeFloat(this.bytes, this.length, n);
+    if (end < 0) this.text(floatText(n));
+    else this.length = end;
   }
   mark(): number {
     return this.length;
@@ -230,21 +235,6 @@ describe('line protocol', () => {
     );
   });
 
-  it('writes the digits of any integer in [0, 2^53) as String does, and nothing outside them', () => {
-    const edges = [0, 9, 10, 99_999_999, 100_000_000, 1e15, 8.64e15, Number.MAX_SAFE_INTEGER];
-    fc.assert(
-      fc.property(fc.oneof(fc.constantFrom(...edges), fc.maxSafeNat()), fc.nat(8), (n, at) => {
-        const bytes = Buffer.alloc(at + 20, '#');
-        const end = writeDigits(bytes, at, n);
-        assert.equal(bytes.toString('latin1', at, end), String(n));
-        assert.equal(
-          bytes.toString('latin1', 0, at) + bytes.toString('latin1', end),
-          '#'.repeat(bytes.length - (end - at)),
-        );
-      }),
-    );
-  });
-
   it("writes a point's time into bytes as line() writes it, and line() as formatTimestamp", () => {
     const time = fc.oneof(
       fc.integer({ min: -8.7e15, max: 8.7e15 }),
@@ -269,6 +259,32 @@ describe('line protocol', () => {
         assert.equal(reason, undefined);
         assert.equal(bytes.value, `m v=1 ${expected}`);
       }),
+    );
+  });
+
+  it('writes number fields into bytes as line() writes them, and line() as formatFieldValue', () => {
+    const number = fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc
+        .tuple(fc.integer({ min: -99_999_999, max: 99_999_999 }), fc.integer({ min: 0, max: 7 }))
+        .map(([m, d]) => m / 10 ** d),
+      fc.constantFrom(0, -0, 2 ** 53, -(2 ** 53), 2 ** 53 - 1, 1e21, 49.99, 50.001, -12.5, 1e-7),
+    );
+    fc.assert(
+      fc.property(fc.array(number, { minLength: 1, maxLength: 4 }), (values) => {
+        const fields = Object.fromEntries(values.map((v, i) => [`f${i}`, v]));
+        const point = { measurement: 'm', fields, timestamp: 1764669449999 };
+        const builder = new LineBuilder('ms');
+        const bytes = new ByteSink();
+        assert.equal(builder.write(point, undefined, 0, bytes), undefined);
+        const expected = values.map((v, i) => `f${i}=${formatFieldValue(v) as string}`).join(',');
+        assert.deepEqual(builder.line(point, undefined, 0), {
+          ok: true,
+          line: `m ${expected} 1764669449999`,
+        });
+        assert.equal(bytes.value, `m ${expected} 1764669449999`);
+      }),
+      { numRuns: 2000 },
     );
   });
 
