@@ -10,6 +10,9 @@
  * m without its trailing zeros are the shortest decimal, the one String prints. At
  * 10^-6 ≤ |n| < 10^21 String prints it without an exponent, as here. (n · 10^6 is within
  * 0.25 of m for such n, so rounding it finds m when there is one.)
+ *
+ * writeFloat writes the same text as bytes, straight into influx-write's batch: no string
+ * per number, which the batch's byte copy would first flatten (the pieces make a rope).
  */
 const MILLION = 1e6;
 const POWERS_OF_TEN = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6];
