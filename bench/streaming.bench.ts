@@ -242,4 +242,7 @@ export async function run(): Promise<void> {
     console.log(
       `cov-filter ${range(r('cov-filter'))} msgs/s, rbe deadband ${range(r('rbe deadband'))} msgs/s, ratio ${ratio(r('cov-filter'), r('rbe deadband'))}`,
     );
+  console.log(
+    'targets (design/performance.md): core ≥ 20M samples/s at any length; moving-window ≥ 1.0× smooth and ≥ 0.95× change at 10–3,000, ≥ 2.5× smooth at 100,000, at 100,000 within 1.2× of at 10 (the payload floor shows what any node building an output object gets)',
+  );
 }
