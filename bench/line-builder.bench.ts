@@ -1,15 +1,14 @@
 /**
- * influx-write's per-point CPU without the database: LineBuilder.write into a byte sink that
- * copies text as influx-write's batches do (OpenBatch in nodes/shared/influx-writer.ts), ns
- * a point, for the influx-write bench's frequency points (one series, epoch-ms times) and
+ * influx-write's per-point CPU without the database: LineBuilder.write into one of
+ * influx-write's batches (OpenBatch, nodes/shared/influx-writer.ts), ns a point, for the influx-write bench's frequency points (one series, epoch-ms times) and
  * turbine rows (15 series, three fields). BENCH_BASELINE=<a copy of an earlier dist/ inside
- * the project, e.g. bench-results/dist-before> runs that build's LineBuilder in the same
+ * the project, e.g. bench-results/dist-before> runs that build's LineBuilder (into this build's batch) in the same
  * process, rounds alternating, and prints new/old per round: the way to see a change of a
  * few tens of ns a point, which the end-to-end bench (influxd-bound) cannot.
  */
 import { join } from 'node:path';
-import { floatText, writeDigits, writeFloat } from '../nodes/core/float-text';
-import type { LineSink, Point } from '../nodes/core/line-protocol';
+import type { Point } from '../nodes/core/line-protocol';
+import { OpenBatch } from '../nodes/shared/influx-writer';
 import * as current from '../nodes/core/line-protocol';
 
 const POINTS = 200_000;
@@ -17,40 +16,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS) || 21;
 const BASELINE = process.env.BENCH_BASELINE;
 
 type LineBuilderModule = Pick<typeof current, 'LineBuilder'>;
-
-/** Bytes as OpenBatch writes them: ASCII copied by a loop, the rest by Buffer.write. */
-class ByteSink implements LineSink {
-  private readonly bytes = Buffer.allocUnsafe(1 << 25);
-  length = 0;
-  text(text: string): void {
-    const n = text.length;
-    const bytes = this.bytes;
-    let at = this.length;
-    for (let i = 0; i < n; i++) {
-      const c = text.charCodeAt(i);
-      if (c >= 0x80) {
-        at += bytes.write(text.slice(i), at);
-        break;
-      }
-      bytes[at++] = c;
-    }
-    this.length = at;
-  }
-  digits(n: number): void {
-    this.length = writeDigits(this.bytes, this.length, n);
-  }
-  float(n: number): void {
-    const end = writeFloat(this.bytes, this.length, n);
-    if (end < 0) this.text(floatText(n));
-    else this.length = end;
-  }
-  mark(): number {
-    return this.length;
-  }
-  rollback(mark: number): void {
-    this.length = mark;
-  }
-}
 
 const START_MS = Date.UTC(2021, 4, 1);
 const SHAPES: Record<string, (k: number) => Point> = {
@@ -68,14 +33,14 @@ const SHAPES: Record<string, (k: number) => Point> = {
   }),
 };
 
-/** ns a point to write `points` with a fresh builder of `mod`. */
+/** ns a point to write `points` with a fresh builder of `mod` into a batch of influx-write's. */
 function nsPerPoint(mod: LineBuilderModule, points: Point[]): number {
   const builder = new mod.LineBuilder('ms');
-  const sink = new ByteSink();
+  const batch = new OpenBatch({ database: 'bench' }, 1 << 25);
   const t0 = process.hrtime.bigint();
   for (const point of points) {
-    builder.write(point, undefined, 0, sink);
-    sink.text('\n');
+    builder.write(point, undefined, 0, batch);
+    batch.endLine();
   }
   return Number(process.hrtime.bigint() - t0) / points.length;
 }

@@ -40,9 +40,10 @@ export interface WriterOptions {
  * A batch being filled: lines written as UTF-8 straight into a byte buffer, piece by piece
  * (LineSink). Appending to a string and encoding it at the end cost ≈ 2 µs per point
  * (flattening a rope of 10,000 pieces, then the GC scanning it); ASCII pieces are copied
- * by a loop here, cheaper than a call into Buffer.write for pieces this short.
+ * by a loop here, cheaper than a call into Buffer.write for pieces this short. Exported for
+ * the tests and bench/line-builder.bench.ts.
  */
-class OpenBatch implements LineSink {
+export class OpenBatch implements LineSink {
   private bytes: Buffer;
   private length = 0;
   points = 0;

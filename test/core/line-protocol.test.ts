@@ -10,35 +10,14 @@ import {
   formatTimestamp,
   isoToEpochNs,
   quoteString,
-  type LineSink,
   type Precision,
 } from '../../nodes/core/line-protocol';
-import { floatText, writeDigits, writeFloat } from '../../nodes/core/float-text';
+import { OpenBatch } from '../../nodes/shared/influx-writer';
 
-/** A sink of bytes as influx-write's batches are (nodes/shared/influx-writer.ts), for comparing with line(). */
-class ByteSink implements LineSink {
-  bytes = Buffer.alloc(4096);
-  length = 0;
-  text(text: string): void {
-    this.length += this.bytes.write(text, this.length);
-  }
-  digits(n: number): void {
-    this.length = writeDigits(this.bytes, this.length, n);
-  }
-  float(n: number): void {
-    const end = writeFloat(this.bytes, this.length, n);
-    if (end < 0) this.text(floatText(n));
-    else this.length = end;
-  }
-  mark(): number {
-    return this.length;
-  }
-  rollback(mark: number): void {
-    this.length = mark;
-  }
-  get value(): string {
-    return this.bytes.toString('utf8', 0, this.length);
-  }
+/** A batch of influx-write's (bytes), for comparing with line(). */
+function byteBatch() {
+  const batch = new OpenBatch({ database: 'test' }, 16);
+  return { batch, text: () => batch.close().body.toString('utf8') };
 }
 
 /**
@@ -245,19 +224,19 @@ describe('line protocol', () => {
       fc.property(time, fc.constantFrom<Precision>('s', 'ms', 'us', 'ns'), (timestamp, precision) => {
         const point = { measurement: 'm', fields: { v: 1 }, timestamp };
         const builder = new LineBuilder(precision);
-        const bytes = new ByteSink();
-        const reason = builder.write(point, undefined, 0, bytes);
+        const bytes = byteBatch();
+        const reason = builder.write(point, undefined, 0, bytes.batch);
         const line = builder.line(point, undefined, 0);
         const expected = formatTimestamp(timestamp, precision);
         if (expected instanceof Error) {
           assert.equal(line.ok, false);
           assert.equal(reason, (line as { reason: string }).reason);
-          assert.equal(bytes.length, 0);
+          assert.equal(bytes.batch.mark(), 0);
           return;
         }
         assert.deepEqual(line, { ok: true, line: `m v=1 ${expected}` });
         assert.equal(reason, undefined);
-        assert.equal(bytes.value, `m v=1 ${expected}`);
+        assert.equal(bytes.text(), `m v=1 ${expected}`);
       }),
     );
   });
@@ -275,14 +254,14 @@ describe('line protocol', () => {
         const fields = Object.fromEntries(values.map((v, i) => [`f${i}`, v]));
         const point = { measurement: 'm', fields, timestamp: 1764669449999 };
         const builder = new LineBuilder('ms');
-        const bytes = new ByteSink();
-        assert.equal(builder.write(point, undefined, 0, bytes), undefined);
+        const bytes = byteBatch();
+        assert.equal(builder.write(point, undefined, 0, bytes.batch), undefined);
         const expected = values.map((v, i) => `f${i}=${formatFieldValue(v) as string}`).join(',');
         assert.deepEqual(builder.line(point, undefined, 0), {
           ok: true,
           line: `m ${expected} 1764669449999`,
         });
-        assert.equal(bytes.value, `m ${expected} 1764669449999`);
+        assert.equal(bytes.text(), `m ${expected} 1764669449999`);
       }),
       { numRuns: 2000 },
     );
