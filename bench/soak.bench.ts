@@ -76,8 +76,10 @@
  * payloads 26–46, Node's streams and timers 17–29, writev 14–22 (each result its own
  * syscall: mqtt-packet uncorks on the next tick and aedes writes one packet per
  * setImmediate), Node-RED's hops 10–20. Tried: aedes `concurrency` 1,000 and 10,000 for the
- * floor (last result, medians 50–51 ms, as with 100); the app on --max-semi-space-size=64, one run, p99
- * 111 ms vs 126–145 without: within the spread of runs, for ~100 MB more RSS; not kept.
+ * floor (last result, medians 50–51 ms, as with 100); the app on --max-semi-space-size=64
+ * (a young generation 4× the default, so fewer scavenges in the burst), three runs alternating
+ * with the default (14:09–14:33): p99 111 / 136 / 190 ms vs 126 / 145 / 133 / 143 / 142
+ * without: no gain, for up to ~100 MB more RSS; not kept.
  * Default ~3 min (SOAK_SECONDS=180); BENCH_FULL=1 runs 10 min. SOAK_KEYS changes the keys;
  * SOAK_WARMUP_SECONDS the warm-up (ticks before its end are not in the latency figures).
  */
